@@ -1,0 +1,4 @@
+"""`python -m server ...` is the same as the `fieldsync` command."""
+from server.cli import main
+
+main()

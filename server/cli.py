@@ -1,0 +1,158 @@
+"""The `fieldsync` command: run, web, worker, provision, user, load-demo."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from server.config import Settings
+from server.runtime import couchdb_settings
+
+log = logging.getLogger("fieldsync.cli")
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _stop_on_signals(stop) -> None:
+    """First SIGINT/SIGTERM: `stop()`; a second one: exit at once."""
+    state = {"asked": False}
+
+    def handler(signum, _frame):
+        if state["asked"]:
+            log.warning("second signal: exiting now")
+            os._exit(1)
+        state["asked"] = True
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@click.group()
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of messages (default: FIELDSYNC_LANG or zh).")
+@click.pass_context
+def main(ctx: click.Context, lang: str | None) -> None:
+    """fieldsync: offline-first backend for village cadres and township officials."""
+    settings = Settings.from_env(**({"lang": lang} if lang else {}))
+    _setup_logging(settings)
+    ctx.obj = settings
+
+
+@main.command()
+@click.pass_obj
+def web(settings: Settings) -> None:
+    """Serve the web app (mobile API, sync gateway, pages) with waitress."""
+    from waitress import serve
+
+    from server.app import create_app
+    app = create_app(settings)
+    click.echo(f"fieldsync web on http://{settings.http_host}:{settings.http_port}/")
+    serve(app, host=settings.http_host, port=settings.http_port, threads=settings.http_threads,
+          ident="fieldsync", channel_timeout=120, clear_untrusted_proxy_headers=True)
+
+
+@main.command()
+@click.pass_obj
+def worker(settings: Settings) -> None:
+    """Run the worker: change processing, deliveries and scheduled jobs."""
+    from server.bootstrap import build_services
+    from server.worker import Worker
+    with couchdb_settings(settings) as resolved:
+        instance = Worker(build_services(resolved))
+        _stop_on_signals(instance.stop)
+        instance.run()
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load demo data for Zhaoqing and print demo logins.")
+@click.pass_obj
+def run(settings: Settings, demo: bool) -> None:
+    """All in one: embedded CouchDB (unless configured) + web + worker, supervised."""
+    from server.all_in_one import AllInOne
+    stack = AllInOne(settings, demo=demo)
+    _stop_on_signals(stack.request_stop)
+    stack.run(echo=click.echo)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the files and show what would change.")
+@click.pass_obj
+def provision(settings: Settings, files: tuple[str, ...], dry_run: bool) -> None:
+    """Load jurisdictions and accounts from CSV or JSON files (idempotent, all or nothing)."""
+    from models.provisioning import ParsedFile, RowProblem, parse_file
+    parsed = ParsedFile()
+    for name in files:
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            parsed.problems.append(RowProblem(0, "-", "file_unreadable", {"reason": str(exc)}))
+            continue
+        one = parse_file(name, raw)
+        for problem in one.problems:
+            problem.params.setdefault("file", name)
+        parsed.extend(one)
+    with couchdb_settings(settings) as resolved:
+        _provision(resolved, parsed, dry_run, [Path(f).name for f in files])
+
+
+def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> None:
+    from server.bootstrap import build_services
+    from sync.provisioning import apply_plan, ensure_server_databases, plan_provisioning
+    services = build_services(settings)
+    ensure_server_databases(services.couch, services.names)
+    plan = plan_provisioning(parsed, services.directory)
+    if plan.problems:
+        for problem in plan.problems:
+            click.echo(problem.describe(settings.lang), err=True)
+        raise click.ClickException(
+            f"{len(plan.problems)} problem(s) in {', '.join(labels)}; nothing was changed")
+    if plan.changes == 0:
+        click.echo(f"nothing to change: {plan.unchanged} rows already provisioned")
+        return
+    click.echo(f"{len(plan.jurisdiction_docs)} jurisdiction(s) and {len(plan.account_docs)} "
+               f"account(s) to write, {plan.unchanged} unchanged")
+    if dry_run:
+        click.echo("dry run: nothing written")
+        return
+    last = [0.0]
+
+    def progress(done: int, total: int, label: str) -> None:
+        if time.monotonic() - last[0] > 0.5 or done == total:
+            last[0] = time.monotonic()
+            click.echo(f"  {done}/{total} {label}", err=True)
+
+    apply_plan(plan, services.couch, services.names, progress)
+    click.echo(f"done: wrote {plan.changes} document(s)")
+    if plan.generated_passwords:
+        click.echo("initial passwords (give each to its holder; shown only once):")
+        for username, password in sorted(plan.generated_passwords.items()):
+            click.echo(f"  {username}\t{password}")
+
+
+@main.command("load-demo")
+@click.pass_obj
+def load_demo(settings: Settings) -> None:
+    """Load the Zhaoqing demo data into the configured server."""
+    from server.bootstrap import build_services
+    from server.demo import load_demo as load
+    with couchdb_settings(settings) as resolved:
+        changed = load(build_services(resolved))
+    click.echo(f"demo data loaded: {changed} document(s) written")
+
+
+from server.cli_users import user  # noqa: E402  (the `user` group lives in its own module)
+
+main.add_command(user)

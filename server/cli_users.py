@@ -1,0 +1,120 @@
+"""`fieldsync user ...`: add, list, disable, enable and reset the password of one account."""
+from __future__ import annotations
+
+import click
+from marshmallow import ValidationError
+
+from models.accounts import generate_password, provisioned_account_schema
+from models.messages import describe, message
+from server.config import Settings
+from server.runtime import couchdb_settings
+
+
+def _directory(settings: Settings):
+    from server.bootstrap import build_services
+    from sync.provisioning import ensure_server_databases
+    services = build_services(settings)
+    ensure_server_databases(services.couch, services.names)
+    return services.directory
+
+
+def _fail(settings: Settings, code: str, /, **params: object) -> None:
+    raise click.ClickException(message(code, settings.lang, **params))
+
+
+@click.group()
+def user() -> None:
+    """Manage single accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True,
+              type=click.Choice(["cadre", "town_official", "county_official", "central_admin"]))
+@click.option("--jurisdiction", required=True, help="12-digit division code")
+@click.option("--name", "display_name", required=True, help="Display name, e.g. 陈志强")
+@click.option("--phone", default=None)
+@click.option("--password", default=None, help="Initial password (default: generated)")
+@click.pass_obj
+def add(settings: Settings, username: str, role: str, jurisdiction: str, display_name: str,
+        phone: str | None, password: str | None) -> None:
+    """Create an account."""
+    values = {"username": username, "role": role, "jurisdiction": jurisdiction,
+              "display_name": display_name, "phone": phone, "password": password}
+    try:
+        loaded = provisioned_account_schema.load(values)
+    except ValidationError as exc:
+        for field, codes in sorted(exc.normalized_messages().items()):
+            for code in codes:
+                click.echo(f"{field}: {describe(code, settings.lang, **values)}", err=True)
+        raise click.ClickException("account not created") from exc
+    with couchdb_settings(settings) as resolved:
+        directory = _directory(resolved)
+        if directory.jurisdiction(jurisdiction) is None:
+            _fail(settings, "jurisdiction_unknown", code=jurisdiction)
+        if directory.account(username) is not None:
+            _fail(settings, "username_taken", username=username)
+        initial = password or generate_password()
+        directory.add_account(loaded, initial)
+    click.echo(f"created {username} ({role} of {jurisdiction})")
+    if not password:
+        click.echo(f"initial password: {initial}")
+
+
+@user.command("list")
+@click.pass_obj
+def list_accounts(settings: Settings) -> None:
+    """List accounts."""
+    with couchdb_settings(settings) as resolved:
+        for name, doc in sorted(_directory(resolved).account_docs().items()):
+            state = "disabled" if doc.get("disabled") else "active"
+            click.echo(f"{name}\t{doc['role']}\t{doc['jurisdiction']}\t{state}\t"
+                       f"{doc.get('display_name', '')}")
+
+
+def _set_disabled(settings: Settings, username: str, disabled: bool) -> None:
+    from sync.directory import UnknownAccount
+    with couchdb_settings(settings) as resolved:
+        try:
+            _directory(resolved).set_disabled(username, disabled)
+        except UnknownAccount:
+            _fail(settings, "username_unknown", username=username)
+    click.echo(f"{username} {'disabled' if disabled else 're-enabled'}")
+
+
+@user.command()
+@click.argument("username")
+@click.pass_obj
+def disable(settings: Settings, username: str) -> None:
+    """Disable an account (its tokens stop working at once)."""
+    _set_disabled(settings, username, True)
+
+
+@user.command()
+@click.argument("username")
+@click.pass_obj
+def enable(settings: Settings, username: str) -> None:
+    """Re-enable a disabled account."""
+    _set_disabled(settings, username, False)
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--password", default=None, help="New password (default: generated)")
+@click.pass_obj
+def reset_password(settings: Settings, username: str, password: str | None) -> None:
+    """Set a new password; tokens issued before stop working."""
+    from models.accounts import MIN_PASSWORD_LENGTH
+    from sync.directory import UnknownAccount
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        _fail(settings, "password_too_short", min=MIN_PASSWORD_LENGTH)
+    new_password = password or generate_password()
+    with couchdb_settings(settings) as resolved:
+        try:
+            _directory(resolved).reset_password(username, new_password)
+        except UnknownAccount:
+            _fail(settings, "username_unknown", username=username)
+    click.echo(f"password of {username} reset")
+    if not password:
+        click.echo(f"new password: {new_password}")
+

@@ -1,0 +1,72 @@
+"""Settings, read from FIELDSYNC_* environment variables (docs/operations.md lists them all)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one fieldsync process."""
+    couchdb_url: str | None = None          # unset: start the embedded server
+    couchdb_user: str | None = None
+    couchdb_password: str | None = None
+    db_prefix: str = "fieldsync_"
+    data_dir: Path = Path("var")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    http_threads: int = 16
+    embedded_couchdb_port: int = 0          # 0: a free port chosen at start
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    heartbeat_interval_s: float = 10.0
+    heartbeat_stale_s: float = 60.0
+    log_level: str = "INFO"
+    lang: str = "zh"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this installation runs its own CouchDB-compatible server."""
+        return not self.couchdb_url
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Build settings from the environment; keyword overrides win."""
+        env = os.environ if env is None else env
+        get = lambda name: env.get(f"FIELDSYNC_{name}") or None  # noqa: E731
+        values: dict[str, object] = {
+            "couchdb_url": get("COUCHDB_URL"),
+            "couchdb_user": get("COUCHDB_USER"),
+            "couchdb_password": get("COUCHDB_PASSWORD"),
+            "db_prefix": get("DB_PREFIX") or cls.db_prefix,
+            "data_dir": Path(get("DATA_DIR") or cls.data_dir),
+            "http_host": get("HTTP_HOST") or cls.http_host,
+            "http_port": int(get("HTTP_PORT") or cls.http_port),
+            "http_threads": int(get("HTTP_THREADS") or cls.http_threads),
+            "embedded_couchdb_port": int(get("EMBEDDED_COUCHDB_PORT") or 0),
+            "heartbeat_interval_s": float(get("HEARTBEAT_INTERVAL_S") or cls.heartbeat_interval_s),
+            "heartbeat_stale_s": float(get("HEARTBEAT_STALE_S") or cls.heartbeat_stale_s),
+            "log_level": (get("LOG_LEVEL") or cls.log_level).upper(),
+            "lang": get("LANG") or cls.lang,
+        }
+        if get("SECRET_KEY"):
+            values["secret_key"] = get("SECRET_KEY")
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_couchdb(self, url: str, user: str | None, password: str | None) -> "Settings":
+        """These settings pointed at a given CouchDB server."""
+        return replace(self, couchdb_url=url, couchdb_user=user, couchdb_password=password)
+
+    def child_env(self) -> dict[str, str]:
+        """Environment variables that give a child process these same settings."""
+        pairs = {"COUCHDB_URL": self.couchdb_url, "COUCHDB_USER": self.couchdb_user,
+                 "COUCHDB_PASSWORD": self.couchdb_password, "DB_PREFIX": self.db_prefix,
+                 "DATA_DIR": str(self.data_dir), "HTTP_HOST": self.http_host,
+                 "HTTP_PORT": str(self.http_port), "HTTP_THREADS": str(self.http_threads),
+                 "SECRET_KEY": self.secret_key, "LOG_LEVEL": self.log_level, "LANG": self.lang,
+                 "HEARTBEAT_INTERVAL_S": str(self.heartbeat_interval_s),
+                 "HEARTBEAT_STALE_S": str(self.heartbeat_stale_s)}
+        return {f"FIELDSYNC_{k}": v for k, v in pairs.items() if v is not None}

@@ -1,0 +1,59 @@
+"""The worker process: heartbeats and the scheduled jobs (APScheduler runs here only).
+
+Stopping: the first SIGTERM/SIGINT finishes the current item and stops; a second stops at once.
+Several workers may run against one CouchDB; whatever they derive has deterministic ids.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from server.bootstrap import Services
+from server.scheduler import Job, start_scheduler
+from sync.heartbeat import beat
+from sync.provisioning import ensure_server_databases
+
+log = logging.getLogger("fieldsync.worker")
+
+
+def default_worker_id() -> str:
+    """host-pid: unique among live workers, readable in the heartbeat list."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Worker:
+    """Runs the worker's jobs until told to stop."""
+
+    def __init__(self, services: Services, worker_id: str | None = None):
+        self.services = services
+        self.worker_id = worker_id or default_worker_id()
+        self.stop_event = threading.Event()
+        self.started_at: float | None = None
+
+    def heartbeat(self) -> None:
+        """Stamp this worker's heartbeat document."""
+        beat(self.services.state_db, self.worker_id, pid=os.getpid(),
+             host=socket.gethostname())
+
+    def jobs(self) -> list[Job]:
+        """The scheduled jobs of this worker (one line per job)."""
+        interval = self.services.settings.heartbeat_interval_s
+        return [Job("heartbeat", self.heartbeat, interval)]
+
+    def run(self) -> None:
+        """Run until stop() is called."""
+        ensure_server_databases(self.services.couch, self.services.names)
+        self.heartbeat()
+        scheduler = start_scheduler(self.jobs())
+        log.info("worker %s running %d jobs", self.worker_id, len(self.jobs()))
+        try:
+            self.stop_event.wait()
+        finally:
+            scheduler.shutdown(wait=True)
+            log.info("worker %s stopped", self.worker_id)
+
+    def stop(self) -> None:
+        """Ask the worker to finish what it is doing and stop."""
+        self.stop_event.set()

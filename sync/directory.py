@@ -1,0 +1,93 @@
+"""The directory database: jurisdictions and accounts, read and written."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from marshmallow import ValidationError
+
+from models.accounts import account_doc_id, hash_password, stored_account_schema
+from models.hierarchy import Jurisdiction, jurisdiction_doc_id
+from sync.couch import Database
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC string with milliseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class UnknownAccount(LookupError):
+    """No account has that username."""
+
+
+@dataclass
+class Directory:
+    """Jurisdictions and accounts, stored in the directory database."""
+    db: Database
+
+    # --- jurisdictions -------------------------------------------------------------------
+    def jurisdictions(self) -> dict[str, Jurisdiction]:
+        """Every jurisdiction, by code."""
+        return {doc["code"]: Jurisdiction(doc["code"], doc["name"], doc["level"], doc.get("parent"))
+                for doc in self.db.docs_with_prefix("jurisdiction:")}
+
+    def jurisdiction(self, code: str) -> Jurisdiction | None:
+        """One jurisdiction, or None."""
+        doc = self.db.get_or_none(jurisdiction_doc_id(code))
+        if doc is None:
+            return None
+        return Jurisdiction(doc["code"], doc["name"], doc["level"], doc.get("parent"))
+
+    def villages(self) -> list[str]:
+        """The codes of every provisioned village (the registry of village databases)."""
+        return sorted(code for code, j in self.jurisdictions().items() if j.level == "village")
+
+    # --- accounts --------------------------------------------------------------------------
+    def account_docs(self) -> dict[str, dict]:
+        """Every account document, by username."""
+        return {doc["username"]: doc for doc in self.db.docs_with_prefix("account:")}
+
+    def account(self, username: str) -> dict | None:
+        """One account document (with its password hash), or None."""
+        return self.db.get_or_none(account_doc_id(username))
+
+    def require_account(self, username: str) -> dict:
+        """One account document; raises UnknownAccount."""
+        doc = self.account(username)
+        if doc is None:
+            raise UnknownAccount(username)
+        return doc
+
+    def add_account(self, values: dict, password: str) -> dict:
+        """Create an account; raises sync.couch.Conflict when the username is taken."""
+        now = utc_now()
+        doc = {"_id": account_doc_id(values["username"]), "type": "account", "schema_version": 1,
+               **{k: v for k, v in values.items() if k != "password"},
+               "password_hash": hash_password(password), "token_generation": 0,
+               "created_at": now, "updated_at": now}
+        try:
+            stored_account_schema.load(doc)
+        except ValidationError as exc:  # a programming error: callers validate first
+            raise ValueError(exc.normalized_messages()) from exc
+        self.db.put(doc)
+        return doc
+
+    def update_account(self, username: str, **changes: object) -> dict:
+        """Change fields of an account; bumping token_generation revokes its tokens."""
+        doc = self.require_account(username)
+        doc.update(changes, updated_at=utc_now())
+        self.db.put(doc)
+        return doc
+
+    def set_disabled(self, username: str, disabled: bool) -> dict:
+        """Disable or re-enable an account; disabling also revokes its tokens."""
+        doc = self.require_account(username)
+        generation = doc.get("token_generation", 0) + (1 if disabled else 0)
+        return self.update_account(username, disabled=disabled, token_generation=generation)
+
+    def reset_password(self, username: str, password: str) -> dict:
+        """Set a new password and revoke every token issued under the old one."""
+        doc = self.require_account(username)
+        return self.update_account(username, password_hash=hash_password(password),
+                                   token_generation=doc.get("token_generation", 0) + 1,
+                                   password_changed_at=utc_now())
