@@ -3,23 +3,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mobile_api import health
+from mobile_api import health, sync_routes
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
-from server.bootstrap import Services, build_services
+from server.bootstrap import Services, build_services, gateway_limits
 from server.config import Settings
-
-MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the web app for `settings` (default: from the environment)."""
     settings = settings or (services.settings if services else Settings.from_env())
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=gateway_limits(settings).max_request_bytes,
                       JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
     app.extensions[EXTENSION_KEY] = services or build_services(settings)
     register_error_handlers(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(sync_routes.bp)
     return app

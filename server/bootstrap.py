@@ -1,11 +1,19 @@
 """The one place that wires fieldsync's parts together from Settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
 
+from models.registry import classify_device_document
 from server.config import Settings
-from sync.couch import CouchServer
+from sync.access import Authenticator
+from sync.audit import AuditTrail
+from sync.couch import Conflict, CouchServer, Database
+from sync.devices import DeviceRegistry
 from sync.directory import Directory
+from sync.gateway import GatewayLimits, SyncGateway
 from sync.naming import DatabaseNames
 
 
@@ -15,14 +23,76 @@ class Services:
     settings: Settings
     couch: CouchServer
     names: DatabaseNames
+    _known_villages: set = field(default_factory=set, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def directory(self) -> Directory:
         return Directory(self.couch.database(self.names.directory))
 
     @property
-    def state_db(self):
+    def state_db(self) -> Database:
         return self.couch.database(self.names.state)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        return Authenticator(self.directory, self.settings.secret_key)
+
+    @cached_property
+    def devices(self) -> DeviceRegistry:
+        return DeviceRegistry(self.couch.database(self.names.directory))
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.couch.database(self.names.audit))
+
+    @cached_property
+    def gateway(self) -> SyncGateway:
+        """The sync gateway with its after-write hooks, in the order they run."""
+        hooks = [self.audit.record_writes, self._record_push]
+        return SyncGateway(self.couch, self.names, gateway_limits(self.settings),
+                           classify_device_document, hooks)
+
+    def _record_push(self, batch) -> None:
+        req = batch.request
+        if batch.written and req.principal:
+            self.devices.record(req.device.get("id"), "push", req.principal.username,
+                                req.village, req.device.get("platform"),
+                                req.device.get("app_version"))
+
+    def village_exists(self, code: str) -> bool:
+        """Whether a village is provisioned (positive answers are remembered)."""
+        if code in self._known_villages:
+            return True
+        found = self.directory.jurisdiction(code)
+        if found is not None and found.level == "village":
+            with self._lock:
+                self._known_villages.add(code)
+            return True
+        return False
+
+    @cached_property
+    def _uuid(self) -> str:
+        doc = {"_id": "server_identity", "type": "server_identity", "schema_version": 1,
+               "uuid": uuid.uuid4().hex}
+        try:
+            self.state_db.put(doc)
+        except Conflict:
+            doc = self.state_db.get("server_identity")
+        return doc["uuid"]
+
+    def server_uuid(self) -> str:
+        """A uuid for this installation, stored once, stable across restarts."""
+        return self._uuid
+
+
+def gateway_limits(settings: Settings) -> GatewayLimits:
+    """The sync gateway's limits from settings."""
+    mib = 1024 * 1024
+    return GatewayLimits(max_request_bytes=int(settings.max_request_mb * mib),
+                         max_attachment_bytes=int(settings.max_attachment_mb * mib),
+                         longpoll_cap_ms=int(settings.longpoll_cap_s * 1000),
+                         max_held_longpolls=settings.max_held_longpolls)
 
 
 def build_services(settings: Settings) -> Services:

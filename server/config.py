@@ -25,6 +25,10 @@ class Settings:
     heartbeat_stale_s: float = 60.0
     log_level: str = "INFO"
     lang: str = "zh"
+    max_request_mb: float = 32.0
+    max_attachment_mb: float = 10.0
+    longpoll_cap_s: float = 30.0
+    max_held_longpolls: int = 8
 
     @property
     def embedded(self) -> bool:
@@ -50,6 +54,10 @@ class Settings:
             "heartbeat_stale_s": float(get("HEARTBEAT_STALE_S") or cls.heartbeat_stale_s),
             "log_level": (get("LOG_LEVEL") or cls.log_level).upper(),
             "lang": get("LANG") or cls.lang,
+            "max_request_mb": float(get("MAX_REQUEST_MB") or cls.max_request_mb),
+            "max_attachment_mb": float(get("MAX_ATTACHMENT_MB") or cls.max_attachment_mb),
+            "longpoll_cap_s": float(get("LONGPOLL_CAP_S") or cls.longpoll_cap_s),
+            "max_held_longpolls": int(get("MAX_HELD_LONGPOLLS") or cls.max_held_longpolls),
         }
         if get("SECRET_KEY"):
             values["secret_key"] = get("SECRET_KEY")
@@ -68,5 +76,9 @@ class Settings:
                  "HTTP_PORT": str(self.http_port), "HTTP_THREADS": str(self.http_threads),
                  "SECRET_KEY": self.secret_key, "LOG_LEVEL": self.log_level, "LANG": self.lang,
                  "HEARTBEAT_INTERVAL_S": str(self.heartbeat_interval_s),
-                 "HEARTBEAT_STALE_S": str(self.heartbeat_stale_s)}
+                 "HEARTBEAT_STALE_S": str(self.heartbeat_stale_s),
+                 "MAX_REQUEST_MB": str(self.max_request_mb),
+                 "MAX_ATTACHMENT_MB": str(self.max_attachment_mb),
+                 "LONGPOLL_CAP_S": str(self.longpoll_cap_s),
+                 "MAX_HELD_LONGPOLLS": str(self.max_held_longpolls)}
         return {f"FIELDSYNC_{k}": v for k, v in pairs.items() if v is not None}

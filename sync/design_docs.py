@@ -5,8 +5,9 @@ from functools import lru_cache
 from pathlib import Path
 
 DESIGN_DIR = Path(__file__).with_name("design")
-DESIGN_VERSION = 1  # bump when a design document changes so provisioning rewrites it
+DESIGN_VERSION = 2  # bump when a design document changes so provisioning rewrites it
 VILLAGE_DDOC = "_design/fieldsync"
+DEVICE_CHANGES_FILTER = "fieldsync/device_changes"  # what devices pull: all but design docs
 
 
 @lru_cache(maxsize=None)
@@ -23,6 +24,7 @@ def village_design_doc(village_code: str) -> dict:
         "validate_doc_update": _source("village_validate.js").replace("%VILLAGE_CODE%",
                                                                       village_code),
         "views": {"by_type": {"map": _source("by_type_map.js"), "reduce": "_count"}},
+        "filters": {"device_changes": _source("device_changes_filter.js")},
     }
 
 

@@ -124,3 +124,75 @@ def pytest_sessionfinish(session, exitstatus):
         if name.startswith(f"t{SESSION_TAG}_"):
             couch.database(name).delete_database()
 
+
+
+# --- a live web process and PouchDB devices -------------------------------------------------
+
+DEVICE_JS = Path(__file__).resolve().parent / "device" / "device.js"
+
+
+@pytest.fixture
+def live_server(services):
+    """The real web app under waitress on a free loopback port; yields its base URL."""
+    import threading
+
+    from waitress.server import create_server
+
+    from server.app import create_app
+    from server.embedded_couchdb import free_port
+    port = free_port()
+    server = create_server(create_app(services=services), host="127.0.0.1", port=port,
+                           threads=16, ident="fieldsync-test")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def provisioned(runner, services):
+    """The example hierarchy and accounts, with known passwords for the cadres."""
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    assert runner.invoke("provision", str(examples / "jurisdictions.csv"),
+                         str(examples / "accounts.csv")).exit_code == 0
+    for username in ("chen.zq", "li.xy", "huang.jh"):
+        services.directory.reset_password(username, "device-pass-1")
+    return services
+
+
+class Device:
+    """A PouchDB device (node, LevelDB in its own directory) run one script at a time."""
+
+    def __init__(self, directory: Path, remote: str, username: str, password: str,
+                 device_id: str):
+        self.directory, self.remote = directory, remote
+        self.username, self.password, self.device_id = username, password, device_id
+
+    def run(self, *actions: dict, timeout: float = 300) -> list:
+        import json
+        import subprocess
+        script = {"dir": str(self.directory), "remote": self.remote, "username": self.username,
+                  "password": self.password, "device_id": self.device_id,
+                  "app_version": "1.4.0", "actions": list(actions)}
+        done = subprocess.run(["node", str(DEVICE_JS)], input=json.dumps(script),
+                              capture_output=True, text=True, timeout=timeout,
+                              cwd=DEVICE_JS.parent.parent.parent)
+        output = json.loads(done.stdout or "{}")
+        assert "fatal" not in output and done.returncode == 0, (output, done.stderr[-2000:])
+        return output["results"]
+
+    def one(self, action: dict, timeout: float = 300):
+        return self.run(action, timeout=timeout)[0]
+
+
+@pytest.fixture
+def make_device(tmp_path, live_server):
+    """Factory: make_device(username, village, password=...) -> Device."""
+    counter = iter(range(1000))
+
+    def make(username: str, village: str, password: str = "device-pass-1") -> Device:
+        n = next(counter)
+        return Device(tmp_path / f"device-{n}", f"{live_server}/sync/{village}", username,
+                      password, f"dev-{username}-{n}")
+    return make

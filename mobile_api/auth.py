@@ -1,0 +1,35 @@
+"""Authentication for API views and the sync gateway: HTTP Basic (password or device token)."""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from flask import g, request
+
+from mobile_api.context import services
+from mobile_api.errors import ApiError
+from sync.access import AccessDenied, Principal
+
+log = logging.getLogger("fieldsync.auth")
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="fieldsync", charset="UTF-8"'}
+
+
+def current_principal() -> Principal:
+    """Authenticate the request (once) and return who is calling; 401 otherwise."""
+    if "principal" not in g:
+        try:
+            g.principal = services().authenticator.authenticate_basic(
+                request.headers.get("Authorization"))
+        except AccessDenied as exc:
+            log.info("authentication failed from %s: %s", request.remote_addr, exc.code)
+            raise ApiError(exc.status, exc.code, None, CHALLENGE, **exc.params) from None
+    return g.principal
+
+
+def login_required(view):
+    """Decorator: the view runs only for an authenticated account."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        current_principal()
+        return view(*args, **kwargs)
+    return wrapped

@@ -1,0 +1,82 @@
+"""`/sync/<village>/...`: the replication endpoint devices use as their CouchDB database URL."""
+from __future__ import annotations
+
+import logging
+import uuid
+from urllib.parse import unquote, urlsplit
+
+from flask import Blueprint, Response, jsonify, request
+
+from mobile_api.auth import current_principal
+from mobile_api.context import services
+from mobile_api.errors import ApiError
+from sync.access import AccessDenied, authorize_village
+from sync.gateway import GatewayError, SyncRequest, iter_body
+
+log = logging.getLogger("fieldsync.gateway")
+bp = Blueprint("sync", __name__)
+METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+
+
+@bp.get("/sync/")
+def welcome():
+    """The "server root" PouchDB asks for: its uuid keeps replication checkpoints stable."""
+    return jsonify({"couchdb": "Welcome", "vendor": {"name": "fieldsync"},
+                    "uuid": services().server_uuid()})
+
+
+def _segments(village: str) -> list[str]:
+    """Path segments after the village, split before percent-decoding (ids may hold %2F)."""
+    raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or request.path
+    path = urlsplit(raw).path
+    head = f"/sync/{village}"
+    rest = path[len(head):] if path.startswith(head) else request.path[len(head):]
+    parts = rest.lstrip("/").split("/") if rest.strip("/") else []
+    return [unquote(part) for part in parts]
+
+
+@bp.route("/sync/<village>", methods=METHODS)
+@bp.route("/sync/<village>/", methods=METHODS)
+@bp.route("/sync/<village>/<path:rest>", methods=METHODS)
+def forward(village: str, rest: str = ""):
+    """Authenticate, authorise for this village, then forward to its database."""
+    svc = services()
+    principal = current_principal()
+    try:
+        authorize_village(principal, village)
+    except AccessDenied as exc:
+        log.warning("denied: %s (%s of %s) asked for village %s: %s %s", principal.username,
+                    principal.role, principal.jurisdiction, village, request.method, request.path)
+        raise ApiError(exc.status, exc.code, **exc.params) from None
+    if not svc.village_exists(village):
+        raise ApiError(404, "village_unknown", village=village)
+    device = {"id": request.headers.get("X-Device-Id") or principal.device_id,
+              "platform": request.headers.get("X-Device-Platform"),
+              "app_version": request.headers.get("X-App-Version")}
+    sync_request = SyncRequest(
+        method=request.method, village=village, segments=_segments(village),
+        query=request.query_string.decode("latin-1"), body=request.get_data(cache=False),
+        accept=request.headers.get("Accept"), content_type=request.headers.get("Content-Type"),
+        principal=principal, request_id=request.headers.get("X-Request-Id") or uuid.uuid4().hex,
+        device=device)
+    event = _event(sync_request)
+    if event != "push":  # a push is recorded once it has landed (the gateway's after-write hook)
+        svc.devices.record(device["id"], event, principal.username, village,
+                           device["platform"], device["app_version"])
+    try:
+        forwarded = svc.gateway.handle(sync_request)
+    except GatewayError as exc:
+        raise ApiError(exc.status, exc.code, None, exc.headers, **exc.params) from None
+    response = Response(iter_body(forwarded), status=forwarded.status,
+                        headers=forwarded.headers, direct_passthrough=True)
+    response.headers["X-Request-Id"] = sync_request.request_id
+    return response
+
+
+def _event(req: SyncRequest) -> str:
+    head = req.segments[0] if req.segments else ""
+    if head == "_bulk_docs" or req.method == "PUT" and head != "_local":
+        return "push"
+    if head in ("_changes", "_bulk_get"):
+        return "pull"
+    return "contact"

@@ -1,0 +1,66 @@
+"""The two server documents a quarantined device document gets: feedback for the cadre (in the
+village database, replicated to the device) and an entry the central office lists."""
+from __future__ import annotations
+
+from .doc_ids import audit_id, feedback_id, quarantine_id
+from .registry import Verdict
+
+
+def _target(doc: dict, rev: str, verdict: Verdict) -> dict:
+    return {"id": doc["_id"], "rev": rev, "type": verdict.doc_type}
+
+
+def feedback_document(doc: dict, rev: str, verdict: Verdict, village_code: str,
+                      now_iso: str) -> dict:
+    """The feedback document telling the cadre which fields of revision `rev` need correcting."""
+    return {
+        "_id": feedback_id(doc["_id"], rev),
+        "type": "feedback",
+        "schema_version": 1,
+        "village_code": village_code,
+        "target": _target(doc, rev, verdict),
+        "severity": "error",
+        "codes": verdict.codes,
+        "problems": list(verdict.problems),
+        "created_at": now_iso,
+        "resolved_at": None,
+    }
+
+
+def quarantine_entry(doc: dict, rev: str, verdict: Verdict, village_code: str,
+                     received_at: str) -> dict:
+    """The central office's record of a stored revision that failed validation."""
+    return {
+        "_id": quarantine_id(village_code, doc["_id"], rev),
+        "type": "quarantine_entry",
+        "schema_version": 1,
+        "village_code": village_code,
+        "target": _target(doc, rev, verdict),
+        "codes": verdict.codes,
+        "problems": list(verdict.problems),
+        "state": "open",
+        "feedback_id": feedback_id(doc["_id"], rev),
+        "received_at": received_at,
+        "resolved_at": None,
+        "resolved_by": None,
+    }
+
+
+def receipt_entry(doc: dict, rev: str, verdict: Verdict, village_code: str, actor: str,
+                  received_at: str) -> dict:
+    """The audit entry recording when the server received a revision and what it decided.
+
+    Device documents are never rewritten, so their server receipt time lives here."""
+    return {
+        "_id": audit_id("received", doc.get("_id", ""), rev),
+        "type": "audit_entry",
+        "schema_version": 1,
+        "action": "received",
+        "actor": actor,
+        "subject_id": doc.get("_id", ""),
+        "subject_rev": rev,
+        "village_code": village_code,
+        "at": received_at,
+        "details": {"verdict": verdict.action, "doc_type": verdict.doc_type,
+                    "codes": verdict.codes, "recorded_at": doc.get("recorded_at")},
+    }
