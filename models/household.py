@@ -1,6 +1,6 @@
 """The household (建档立卡户) roster entry: the one record cadres and the central office both edit.
 
-Every editable field carries a hybrid logical clock stamp in `_stamps`, keyed by field path
+Every editable field carries a hybrid logical clock stamp in `field_stamps`, keyed by field path
 ("poverty_status", "indicators.safe_housing"), so reconciliation can merge two edits field by
 field and archive the losing values. Members and phone numbers are stamped as whole lists.
 """
@@ -33,7 +33,7 @@ SCHOOLING = ("preschool", "none", "primary", "junior_secondary", "senior_seconda
 HEALTH = ("healthy", "chronic_illness", "serious_illness", "long_term_care")
 WORK = ("farming", "local_employment", "migrant_work", "self_employed", "public_welfare_post",
         "unemployed", "student", "unable_to_work", "retired")
-# the fields a `_stamps` entry may name: each is merged on its own
+# the fields a `field_stamps` entry may name: each is merged on its own
 STAMPED_FIELDS = ("head", "members", "phones", "address", "income_per_capita_fen",
                   "poverty_status", "notes", *(f"indicators.{name}" for name in INDICATORS))
 
@@ -88,17 +88,17 @@ class HouseholdSchema(VillageDocumentSchema):
     indicators = fields.Nested(IndicatorsSchema, load_default=dict)
     notes = text(2000, load_default=None, allow_none=True)
     stamps = fields.Dict(keys=fields.String(validate=_is_stamped_field), values=HlcStamp(),
-                         data_key="_stamps", attribute="_stamps", required=True)
+                         data_key="field_stamps", attribute="field_stamps", required=True)
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _every_present_field_is_stamped(self, household: dict, original: Any, **_: Any) -> None:
-        stamps = original.get("_stamps") if isinstance(original, dict) else None
+        stamps = original.get("field_stamps") if isinstance(original, dict) else None
         if not isinstance(stamps, dict):
             return
         missing = [path for path in present_stamped_fields(household) if path not in stamps]
         if missing:
             raise ValidationError({path: ["stamp_missing"] for path in missing},
-                                  field_name="_stamps")
+                                  field_name="field_stamps")
 
 
 def present_stamped_fields(household: dict) -> list[str]:

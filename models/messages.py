@@ -73,6 +73,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                          "Too many waiting sync requests (limit {limit}); retry shortly"),
     "bad_bulk_docs": ("_bulk_docs 请求须包含 docs 数组", "A _bulk_docs body needs a \"docs\" array"),
     "id_mismatch": ("文档 _id 与地址不符", "The document _id does not match the URL"),
+    "written_once": ("该记录已同步，不能修改；如需更正请新建记录或联系镇街",
+                     "This record was already synced and cannot be changed; record a new one"),
+    "reserved_field": ("字段名 {field} 以下划线开头，为数据库保留", "Field {field} starts with '_', which the database reserves"),
     "attachment_too_large": ("附件大小 {size} 字节超过上限 {limit}",
                              "An attachment of {size} bytes is over the limit of {limit}"),
     # field documents (models/): field errors

@@ -73,7 +73,7 @@ def household_v1_to_v2(doc: dict) -> dict:
             and isinstance(members, list) and members:
         doc["income_per_capita_fen"] = round(income * 100 / len(members))
     # values from before stamps existed lose any merge against a real edit
-    stamps = doc.setdefault("_stamps", {})
+    stamps = doc.setdefault("field_stamps", {})
     for path in present_stamped_fields(doc):
         stamps.setdefault(path, hlc.MIGRATED)
     doc["schema_version"] = 2

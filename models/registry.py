@@ -136,8 +136,8 @@ def classify_device_document(doc: object, village_code: str, now_ms: int | None 
 
 def future_stamp_problems(household: dict, now_ms: int) -> list[dict]:
     """Problems for field stamps more than a day ahead of the server clock (a wrong phone clock)."""
-    stamps = household.get("_stamps") or {}
-    return [{"field": f"_stamps.{path}", "code": "stamp_in_future",
+    stamps = household.get("field_stamps") or {}
+    return [{"field": f"field_stamps.{path}", "code": "stamp_in_future",
              "message": both("stamp_in_future")}
             for path, stamp in sorted(stamps.items())
             if hlc.is_stamp(stamp) and hlc.is_ahead(stamp, now_ms)]

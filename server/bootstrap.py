@@ -14,7 +14,9 @@ from sync.couch import Conflict, CouchServer, Database
 from sync.devices import DeviceRegistry
 from sync.directory import Directory
 from sync.gateway import GatewayLimits, SyncGateway
+from sync.mediation_intake import MediationIntake
 from sync.naming import DatabaseNames
+from sync.quarantine_desk import QuarantineDesk
 
 
 @dataclass
@@ -47,9 +49,18 @@ class Services:
         return AuditTrail(self.couch.database(self.names.audit))
 
     @cached_property
+    def quarantine(self) -> QuarantineDesk:
+        return QuarantineDesk(self.couch, self.names)
+
+    @cached_property
+    def mediation_intake(self) -> MediationIntake:
+        return MediationIntake()
+
+    @cached_property
     def gateway(self) -> SyncGateway:
         """The sync gateway with its after-write hooks, in the order they run."""
-        hooks = [self.audit.record_writes, self._record_push]
+        hooks = [self.audit.record_writes, self.quarantine.after_write,
+                 self.mediation_intake.after_write, self._record_push]
         return SyncGateway(self.couch, self.names, gateway_limits(self.settings),
                            classify_device_document, hooks)
 

@@ -1,12 +1,18 @@
-"""The audit trail: one entry per accepted device write, with a deterministic id.
+"""The audit trail: what the gateway received and decided, one entry per document revision.
 
-Entries are keyed by (village, document, revision), so a retried request or a replayed
-replication never adds a second entry for the same write.
+Accepted and quarantined revisions get a `received` entry (device documents are never
+rewritten, so this is where their server receipt time lives); refused ones a `rejected` entry,
+so the central office can list what devices were told. Ids are deterministic: a retried
+request or a replayed replication never adds a second entry for the same revision.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
+from models.doc_ids import audit_id
+from models.quarantine import receipt_entry
 from sync.couch import Database
 from sync.directory import utc_now
 from sync.sync_writes import WriteBatch
@@ -14,9 +20,22 @@ from sync.sync_writes import WriteBatch
 log = logging.getLogger("fieldsync.audit")
 
 
-def audit_entry_id(village: str, doc_id: str, rev: str | None) -> str:
-    """Deterministic id of the audit entry of one write."""
-    return f"audit:write:{village}:{doc_id}:{rev or '-'}"
+def _request_details(batch: WriteBatch) -> dict:
+    req = batch.request
+    return {"device_id": req.device.get("id"), "app_version": req.device.get("app_version"),
+            "request_id": req.request_id}
+
+
+def _rejected_entry(row: dict, batch: WriteBatch, actor: str, now: str) -> dict:
+    req = batch.request
+    subject = row.get("id") or ""
+    discriminator = row.get("rev") or hashlib.sha256(
+        json.dumps(row, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    return {"_id": audit_id("rejected", subject, discriminator), "type": "audit_entry",
+            "schema_version": 1, "action": "rejected", "actor": actor, "subject_id": subject,
+            "subject_rev": row.get("rev"), "village_code": req.village, "at": now,
+            "details": {**_request_details(batch), "code": row["fieldsync"]["code"],
+                        "problems": row["fieldsync"]["errors"]}}
 
 
 class AuditTrail:
@@ -26,22 +45,24 @@ class AuditTrail:
         self.db = db
 
     def record_writes(self, batch: WriteBatch) -> None:
-        """After-write hook: one entry per stored document (conflicts mean "already recorded")."""
+        """After-write hook: an entry per stored or refused revision (409 = already recorded)."""
         req = batch.request
-        principal = req.principal
+        actor = req.principal.username if req.principal else "-"
         now = utc_now()
-        entries = [{
-            "_id": audit_entry_id(req.village, entry.doc_id, entry.rev),
-            "type": "audit_entry", "schema_version": 1, "action": "device_write", "at": now,
-            "account": principal.username if principal else None,
-            "device_id": req.device.get("id"), "app_version": req.device.get("app_version"),
-            "village_code": req.village, "doc_id": entry.doc_id, "rev": entry.rev,
-            "doc_type": entry.doc.get("type"), "verdict": entry.verdict.action,
-            "request_id": req.request_id,
-        } for entry in batch.written]
+        entries = []
+        for entry in batch.written:
+            doc = receipt_entry(entry.doc, entry.rev or "-", entry.verdict, req.village, actor, now)
+            doc["details"].update(_request_details(batch))
+            entries.append(doc)
+        entries += [_rejected_entry(row, batch, actor, now) for row in batch.rejections]
         if not entries:
             return
-        results = self.db.bulk_docs(entries)
-        failures = [r for r in results if r.get("error") and r["error"] != "conflict"]
+        failures = [r for r in self.db.bulk_docs(entries)
+                    if r.get("error") and r["error"] != "conflict"]
         if failures:
             log.error("audit entries not written: %s", failures)
+
+    def entries(self, action: str | None = None) -> list[dict]:
+        """Audit entries, optionally of one action (for tests and small installations)."""
+        prefix = f"audit:{action}:" if action else "audit:"
+        return list(self.db.docs_with_prefix(prefix))

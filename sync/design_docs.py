@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 DESIGN_DIR = Path(__file__).with_name("design")
-DESIGN_VERSION = 2  # bump when a design document changes so provisioning rewrites it
+DESIGN_VERSION = 3  # bump when a design document changes so provisioning rewrites it
 VILLAGE_DDOC = "_design/fieldsync"
 DEVICE_CHANGES_FILTER = "fieldsync/device_changes"  # what devices pull: all but design docs
 

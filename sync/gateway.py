@@ -19,7 +19,9 @@ from sync.access import Principal
 from sync.couch import CouchServer, Unavailable, doc_path
 from sync.design_docs import DEVICE_CHANGES_FILTER
 from sync.naming import DatabaseNames
-from sync.sync_writes import Classifier, WriteBatch, screen_documents
+from models.doc_ids import quarantine_id
+from models.registry import DEVICE, REGISTRY
+from sync.sync_writes import Classifier, WriteBatch, refusal, screen_documents
 
 log = logging.getLogger("fieldsync.gateway")
 
@@ -27,6 +29,7 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "te", "trailer", "transfer-encoding", "upgrade", "server", "set-cookie",
                         "www-authenticate", "content-encoding"})
 READ_ONLY_POSTS = frozenset({"_revs_diff", "_bulk_get", "_all_docs", "_changes"})
+WRITTEN_ONCE = frozenset(name for name, spec in REGISTRY.items() if spec.owner == DEVICE)
 
 
 class GatewayError(Exception):
@@ -201,6 +204,7 @@ class SyncGateway:
         new_edits = body.get("new_edits", True) is not False
         batch = screen_documents(body["docs"], req, self.limits.max_attachment_bytes,
                                  self.classify)
+        self._guard_written_once(req, batch)
         results = list(batch.rejections)
         if batch.accepted:
             payload = {"docs": [entry.doc for entry in batch.accepted]}
@@ -221,6 +225,7 @@ class SyncGateway:
         if doc["_id"] != req.segments[0]:
             raise GatewayError(400, "id_mismatch")
         batch = screen_documents([doc], req, self.limits.max_attachment_bytes, self.classify)
+        self._guard_written_once(req, batch)
         if batch.rejections:
             rejection = batch.rejections[0]
             return _json_answer(rejection.get("status", 403), rejection)
@@ -233,6 +238,26 @@ class SyncGateway:
             batch.record_upstream([answer])
             self._after_write(batch)
         return _json_answer(upstream.status_code, answer)
+
+    def _guard_written_once(self, req: SyncRequest, batch: WriteBatch) -> None:
+        """Refuse a new revision of a written-once document, unless it corrects a quarantined one."""
+        once = [e for e in batch.accepted if e.verdict.doc_type in WRITTEN_ONCE]
+        if not once:
+            return
+        village_db = self.couch.database(self.names.village(req.village))
+        stored = {row["key"]: row["value"]["rev"]
+                  for row in village_db.all_docs(keys=[e.doc_id for e in once])["rows"]
+                  if "value" in row and not row["value"].get("deleted")}
+        for entry in once:
+            current = stored.get(entry.doc_id)
+            if current is None or current == entry.doc.get("_rev"):
+                continue
+            quarantined = self.couch.database(self.names.review).get_or_none(
+                quarantine_id(req.village, entry.doc_id, current))
+            if quarantined is not None:
+                continue  # a correction of a quarantined revision is welcome
+            batch.accepted.remove(entry)
+            batch.rejections.append(refusal(entry.doc, "written_once", 403))
 
     def _after_write(self, batch: WriteBatch) -> None:
         for hook in self.after_write:

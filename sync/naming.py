@@ -36,9 +36,14 @@ class DatabaseNames:
         return f"{self.prefix}audit"
 
     @property
+    def review(self) -> str:
+        """What the central office works through: quarantine entries, review tasks, conflicts."""
+        return f"{self.prefix}review"
+
+    @property
     def server_databases(self) -> tuple[str, ...]:
         """Every server-owned database, created at startup."""
-        return (self.directory, self.state, self.audit)
+        return (self.directory, self.state, self.audit, self.review)
 
     def village(self, code: str) -> str:
         """The database a village's devices replicate with."""

@@ -63,6 +63,12 @@ def refusal(doc: dict, code: str, status: int = 403, errors: list | None = None,
             "fieldsync": {"code": code, "messages": both(code, **params), "errors": errors or []}}
 
 
+# CouchDB refuses a whole _bulk_docs request over one unknown `_` member, which would stall the
+# device's replication for good: such documents are refused one by one at the edge instead.
+SPECIAL_MEMBERS = frozenset({"_id", "_rev", "_deleted", "_attachments", "_revisions",
+                             "_conflicts", "_deleted_conflicts", "_local_seq", "_revs_info"})
+
+
 def attachment_bytes(doc: dict) -> int:
     """The decoded size of the largest inline (base64) attachment of a document."""
     largest = 0
@@ -81,6 +87,10 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
         if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
             batch.rejections.append(refusal(doc if isinstance(doc, dict) else {},
                                             "malformed_document"))
+            continue
+        reserved = sorted(k for k in doc if k.startswith("_") and k not in SPECIAL_MEMBERS)
+        if reserved:
+            batch.rejections.append(refusal(doc, "reserved_field", 403, field=reserved[0]))
             continue
         size = attachment_bytes(doc)
         if size > max_attachment_bytes:

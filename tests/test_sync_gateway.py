@@ -59,9 +59,11 @@ def test_push_and_pull_1000_documents_with_photos(provisioned, make_device):
     assert same["_attachments"]["photo-1.jpg"]["data"] == sample["_attachments"]["photo-1.jpg"]["data"]
     # every accepted write is in the audit trail, once, with who and which device
     audit = provisioned.couch.database(provisioned.names.audit)
-    entry = next(d for d in audit.docs_with_prefix("audit:") if d["doc_id"] == made["ids"][17])
-    assert entry["account"] == "chen.zq" and entry["device_id"] == phone.device_id
-    assert entry["app_version"] == "1.4.0" and entry["village_code"] == VILLAGE_A
+    entry = next(d for d in audit.docs_with_prefix("audit:received:")
+                 if d["subject_id"] == made["ids"][17])
+    assert entry["actor"] == "chen.zq" and entry["details"]["device_id"] == phone.device_id
+    assert entry["details"]["app_version"] == "1.4.0" and entry["village_code"] == VILLAGE_A
+    assert entry["subject_rev"] == sample["_rev"] and entry["details"]["request_id"]
     assert audit.info()["doc_count"] == 1000
     device = provisioned.devices.devices()
     assert {d["device_id"] for d in device} == {phone.device_id, tablet.device_id}

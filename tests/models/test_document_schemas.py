@@ -71,12 +71,12 @@ def test_household_errors_name_the_field_and_the_rule():
 
 def test_household_stamps_are_checked():
     household = example("household")
-    household["_stamps"]["indicators.safe_housing"] = "yesterday"
-    del household["_stamps"]["phones"]
-    household["_stamps"]["phone"] = hlc.MIGRATED
-    assert codes_by_field(household) == {"_stamps.indicators.safe_housing": "stamp_format",
-                                         "_stamps.phones": "stamp_missing",
-                                         "_stamps.phone": "stamp_unknown_field"}
+    household["field_stamps"]["indicators.safe_housing"] = "yesterday"
+    del household["field_stamps"]["phones"]
+    household["field_stamps"]["phone"] = hlc.MIGRATED
+    assert codes_by_field(household) == {"field_stamps.indicators.safe_housing": "stamp_format",
+                                         "field_stamps.phones": "stamp_missing",
+                                         "field_stamps.phone": "stamp_unknown_field"}
 
 
 def test_phones_and_id_numbers_are_read_normalised():
@@ -158,9 +158,9 @@ households = st.fixed_dictionaries({
 def _stamped(content: dict) -> dict:
     household = {**example("household"), **content}
     household.pop("address"), household.pop("notes")
-    household["_stamps"] = {}
+    household["field_stamps"] = {}
     for index, path in enumerate(present_stamped_fields(household)):
-        household["_stamps"][path] = hlc.tick(1714525200000 + index, None, "dev-1")
+        household["field_stamps"][path] = hlc.tick(1714525200000 + index, None, "dev-1")
     return household
 
 

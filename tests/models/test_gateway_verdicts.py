@@ -86,7 +86,7 @@ def test_old_versions_are_migrated_and_accepted():
 
 def test_household_stamps_from_a_clock_far_ahead_are_quarantined():
     household = example("household")
-    household["_stamps"]["notes"] = hlc.tick(NOW_MS + 3 * 24 * 3600 * 1000, None, "dev-1")
+    household["field_stamps"]["notes"] = hlc.tick(NOW_MS + 3 * 24 * 3600 * 1000, None, "dev-1")
     assert verdict_of(household, NOW_MS) == (QUARANTINE, "stamp_in_future")
     assert verdict_of(household) == (ACCEPT, None)  # no server time given: not checked
 

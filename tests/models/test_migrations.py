@@ -18,7 +18,7 @@ extra_fields = st.dictionaries(st.from_regex(r"\Ax_[a-z]{1,6}\Z"), json_values, 
 
 def household_v1(phone, income, extras) -> dict:
     doc = example("household")
-    for name in ("phones", "income_per_capita_fen", "_stamps"):
+    for name in ("phones", "income_per_capita_fen", "field_stamps"):
         doc.pop(name)
     doc["schema_version"] = 1
     doc.update(extras)
@@ -92,7 +92,7 @@ def test_a_valid_v1_household_becomes_a_valid_current_one(phone, income):
     assert validation_problems(new, "household") == []
     assert new["phones"] == [phone]
     assert new["income_per_capita_fen"] == round(income * 100 / len(new["members"]))
-    assert set(new["_stamps"].values()) == {hlc.MIGRATED}  # any real edit beats them
+    assert set(new["field_stamps"].values()) == {hlc.MIGRATED}  # any real edit beats them
 
 
 names = st.text(min_size=1, max_size=8)
