@@ -50,7 +50,7 @@ def forward(village: str, rest: str = ""):
         raise ApiError(exc.status, exc.code, **exc.params) from None
     if not svc.village_exists(village):
         raise ApiError(404, "village_unknown", village=village)
-    device = {"id": request.headers.get("X-Device-Id") or principal.device_id,
+    device = {"id": principal.device_id or request.headers.get("X-Device-Id"),
               "platform": request.headers.get("X-Device-Platform"),
               "app_version": request.headers.get("X-App-Version")}
     sync_request = SyncRequest(

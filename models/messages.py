@@ -73,6 +73,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                          "Too many waiting sync requests (limit {limit}); retry shortly"),
     "bad_bulk_docs": ("_bulk_docs 请求须包含 docs 数组", "A _bulk_docs body needs a \"docs\" array"),
     "id_mismatch": ("文档 _id 与地址不符", "The document _id does not match the URL"),
+    "validation_failed": ("提交的内容有误，请检查标出的字段", "The request has invalid fields; see details"),
     "written_once": ("该记录已同步，不能修改；如需更正请新建记录或联系镇街",
                      "This record was already synced and cannot be changed; record a new one"),
     "reserved_field": ("字段名 {field} 以下划线开头，为数据库保留", "Field {field} starts with '_', which the database reserves"),

@@ -120,6 +120,8 @@ class Authenticator:
             if claims.get("exp", 0) < time.time():
                 raise AccessDenied(401, "token_expired")
             device_id = claims.get("d")
+            if device_id and device_id in (account.get("revoked_devices") or ()):
+                raise AccessDenied(401, "token_revoked")
         elif not self._verified.check(username, account.get("password_hash") or "", secret):
             raise AccessDenied(401, "invalid_credentials")
         if account.get("disabled"):

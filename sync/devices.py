@@ -11,10 +11,11 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from models.session import DEVICE_ID_PATTERN
 from sync.couch import Conflict, Database
 from sync.directory import utc_now
 
-DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9._-]{4,64}$")
+DEVICE_ID_RE = re.compile(DEVICE_ID_PATTERN)
 THROTTLE_S = 30.0
 
 

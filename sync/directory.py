@@ -85,6 +85,19 @@ class Directory:
         generation = doc.get("token_generation", 0) + (1 if disabled else 0)
         return self.update_account(username, disabled=disabled, token_generation=generation)
 
+    def revoke_device(self, username: str, device_id: str) -> dict:
+        """Revoke the token of one device of an account (its other devices keep working)."""
+        doc = self.require_account(username)
+        revoked = [d for d in doc.get("revoked_devices") or [] if d != device_id] + [device_id]
+        return self.update_account(username, revoked_devices=revoked[-200:])
+
+    def readmit_device(self, username: str, device_id: str) -> None:
+        """Let a revoked device log in again (called when it logs in with the password)."""
+        doc = self.require_account(username)
+        if device_id in (doc.get("revoked_devices") or []):
+            self.update_account(username, revoked_devices=[
+                d for d in doc["revoked_devices"] if d != device_id])
+
     def reset_password(self, username: str, password: str) -> dict:
         """Set a new password and revoke every token issued under the old one."""
         doc = self.require_account(username)

@@ -1,0 +1,22 @@
+"""Payloads of the session API: logging a device in."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9._:-]{4,64}$"
+
+
+class LoginSchema(Schema):
+    """`POST /api/v1/login`: an account's credentials and the device asking."""
+
+    class Meta:
+        unknown = RAISE
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    device_id = fields.String(required=True, validate=validate.Regexp(DEVICE_ID_PATTERN))
+    platform = fields.String(load_default=None, validate=validate.Length(max=40))
+    app_version = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
+login_schema = LoginSchema()
