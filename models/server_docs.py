@@ -14,7 +14,7 @@ DELIVERY_STATES = ("pending", "sent", "failed", "dead")
 SEVERITIES = ("error", "warning", "info")
 QUARANTINE_STATES = ("open", "resolved", "superseded")
 REVIEW_KINDS = ("household_disagreement", "duplicate_household", "quarantine",
-                "failed_indicators", "case_outcome_conflict")
+                "failed_indicators", "case_outcome_conflict", "photo_reuse")
 REVIEW_STATES = ("open", "decided", "dismissed")
 
 

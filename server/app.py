@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mobile_api import health, session_api, sync_routes
+from mobile_api import health, photos_api, session_api, sync_routes
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -22,4 +22,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(health.bp)
     app.register_blueprint(sync_routes.bp)
     app.register_blueprint(session_api.bp)
+    app.register_blueprint(photos_api.bp)
     return app

@@ -16,6 +16,7 @@ from sync.directory import Directory
 from sync.gateway import GatewayLimits, SyncGateway
 from sync.mediation_intake import MediationIntake
 from sync.naming import DatabaseNames
+from sync.photo_desk import PhotoDesk
 from sync.quarantine_desk import QuarantineDesk
 
 
@@ -53,6 +54,10 @@ class Services:
         return QuarantineDesk(self.couch, self.names)
 
     @cached_property
+    def photo_desk(self) -> PhotoDesk:
+        return PhotoDesk(self.couch, self.names)
+
+    @cached_property
     def mediation_intake(self) -> MediationIntake:
         return MediationIntake()
 
@@ -60,7 +65,7 @@ class Services:
     def gateway(self) -> SyncGateway:
         """The sync gateway with its after-write hooks, in the order they run."""
         hooks = [self.audit.record_writes, self.quarantine.after_write,
-                 self.mediation_intake.after_write, self._record_push]
+                 self.mediation_intake.after_write, self.photo_desk.enqueue, self._record_push]
         return SyncGateway(self.couch, self.names, gateway_limits(self.settings),
                            classify_device_document, hooks)
 

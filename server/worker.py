@@ -40,11 +40,17 @@ class Worker:
     def jobs(self) -> list[Job]:
         """The scheduled jobs of this worker (one line per job)."""
         interval = self.services.settings.heartbeat_interval_s
-        return [Job("heartbeat", self.heartbeat, interval)]
+        return [Job("heartbeat", self.heartbeat, interval),
+                Job("photos", self.process_photos, 2.0)]
+
+    def process_photos(self) -> int:
+        """Process queued photo evidence (off the request path)."""
+        return self.services.photo_desk.process_pending(self.worker_id)
 
     def run(self) -> None:
         """Run until stop() is called."""
         ensure_server_databases(self.services.couch, self.services.names)
+        self.services.photo_desk.ensure_design()
         self.heartbeat()
         scheduler = start_scheduler(self.jobs())
         log.info("worker %s running %d jobs", self.worker_id, len(self.jobs()))

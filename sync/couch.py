@@ -296,6 +296,15 @@ class Database:
         except Conflict:
             return False
 
+    def get_attachment(self, doc_id: str, name: str, rev: str | None = None) -> bytes:
+        """The bytes of one attachment; raises NotFound."""
+        response = self.server.request("GET", self._p(f"{doc_path(doc_id)}/{doc_path(name)}"),
+                                       params={"rev": rev}, headers={"Accept": "*/*"})
+        try:
+            return response.content
+        finally:
+            response.close()
+
     def delete(self, doc_id: str, rev: str) -> str:
         """Delete one revision of a document."""
         answer = self.server.json("DELETE", self._p(doc_path(doc_id)), params={"rev": rev})

@@ -41,9 +41,14 @@ class DatabaseNames:
         return f"{self.prefix}review"
 
     @property
+    def photos(self) -> str:
+        """Photo jobs and processed photo records with their served copies."""
+        return f"{self.prefix}photos"
+
+    @property
     def server_databases(self) -> tuple[str, ...]:
         """Every server-owned database, created at startup."""
-        return (self.directory, self.state, self.audit, self.review)
+        return (self.directory, self.state, self.audit, self.review, self.photos)
 
     def village(self, code: str) -> str:
         """The database a village's devices replicate with."""

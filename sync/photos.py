@@ -1,0 +1,153 @@
+"""Photo evidence: check that a photo is a real image, read its capture facts, make the served
+copies, and fingerprint it. Pillow is used here and nowhere else.
+
+- Refused with a reason code: not an image (`photo_not_image`), an unsupported format
+  (`photo_format`), a decompression bomb (more than MAX_PIXELS, `photo_too_many_pixels`, checked
+  from the header before any pixel is decoded), a truncated or corrupt file (`photo_corrupt`).
+- Kept as facts: format, size, capture time (EXIF DateTimeOriginal) and GPS position.
+- Served copies: the EXIF orientation applied, all metadata stripped, a display image (long edge
+  at most 1600 px) and a thumbnail (at most 256 px), both JPEG.
+- Fingerprint: a 64-bit difference hash (dHash) that survives re-encoding and resizing; two
+  photos within PHASH_MATCH_DISTANCE bits are taken to be the same picture.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 40_000_000          # a 40-megapixel phone photo is the largest we expect
+DISPLAY_EDGE, THUMB_EDGE = 1600, 256
+ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO"})
+PHASH_MATCH_DISTANCE = 6
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+DATETIME_ORIGINAL, DATETIME = 36867, 306
+
+
+class PhotoRejected(ValueError):
+    """A photo that cannot be accepted as evidence; `code` is a message code."""
+
+    def __init__(self, code: str, /, **params: object):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+@dataclass
+class ProcessedPhoto:
+    """What the server keeps of one photo: facts, fingerprint and the served copies."""
+    format: str
+    width: int
+    height: int
+    captured_at: str | None
+    gps: dict | None
+    phash: str
+    display_jpeg: bytes = field(repr=False)
+    thumbnail_jpeg: bytes = field(repr=False)
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard (beyond ~89 MP) fires from the header alone, before decoding
+        raise PhotoRejected("photo_too_many_pixels", pixels="?", limit=MAX_PIXELS) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise PhotoRejected("photo_not_image") from None
+    if image.format not in ALLOWED_FORMATS:
+        raise PhotoRejected("photo_format", format=image.format or "?")
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise PhotoRejected("photo_too_many_pixels", pixels=width * height, limit=MAX_PIXELS)
+    return image
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Open and fully decode, so a truncated or corrupt file is caught here."""
+    _open(data).verify()  # structure check; the image must be reopened afterwards
+    image = _open(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
+        raise PhotoRejected("photo_corrupt") from None
+    return image
+
+
+def _rational(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ZeroDivisionError, ValueError):
+        return 0.0
+
+
+def _degrees(dms, ref: str | None) -> float | None:
+    try:
+        degrees = _rational(dms[0]) + _rational(dms[1]) / 60 + _rational(dms[2]) / 3600
+    except (TypeError, IndexError):
+        return None
+    return round(-degrees if ref in ("S", "W") else degrees, 6)
+
+
+def capture_facts(image: Image.Image) -> tuple[str | None, dict | None]:
+    """The EXIF capture time (as written, no zone: cameras do not record one) and GPS point."""
+    exif = image.getexif()
+    raw_time = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL) or exif.get(DATETIME)
+    captured_at = None
+    if isinstance(raw_time, str):
+        try:
+            captured_at = datetime.strptime(raw_time.strip("\x00 "), "%Y:%m:%d %H:%M:%S").isoformat()
+        except ValueError:
+            captured_at = None
+    gps_ifd = exif.get_ifd(GPS_IFD)
+    gps = None
+    if 2 in gps_ifd and 4 in gps_ifd:
+        lat, lon = _degrees(gps_ifd[2], gps_ifd.get(1)), _degrees(gps_ifd[4], gps_ifd.get(3))
+        if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+            gps = {"lat": lat, "lon": lon}
+    return captured_at, gps
+
+
+def dhash(image: Image.Image) -> str:
+    """64-bit difference hash as 16 hex digits."""
+    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = small.tobytes()  # mode "L": one byte per pixel
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            left, right = pixels[row * 9 + col], pixels[row * 9 + col + 1]
+            bits = (bits << 1) | (1 if left > right else 0)
+    return f"{bits:016x}"
+
+
+def hamming(a: str, b: str) -> int:
+    """Bits that differ between two hex hashes."""
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def _jpeg(image: Image.Image, edge: int) -> bytes:
+    copy = image.copy()
+    copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    if copy.mode not in ("RGB", "L"):
+        copy = copy.convert("RGB")
+    out = io.BytesIO()
+    copy.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: metadata stripped
+    return out.getvalue()
+
+
+def process_photo(data: bytes) -> ProcessedPhoto:
+    """Check one photo and derive everything kept of it; raises PhotoRejected."""
+    if not data:
+        raise PhotoRejected("photo_not_image")
+    image = _decode(data)
+    captured_at, gps = capture_facts(image)
+    upright = ImageOps.exif_transpose(image)
+    return ProcessedPhoto(format=image.format or "?", width=upright.width, height=upright.height,
+                          captured_at=captured_at, gps=gps, phash=dhash(upright),
+                          display_jpeg=_jpeg(upright, DISPLAY_EDGE),
+                          thumbnail_jpeg=_jpeg(upright, THUMB_EDGE))
