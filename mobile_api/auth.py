@@ -14,6 +14,14 @@ log = logging.getLogger("fieldsync.auth")
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="fieldsync", charset="UTF-8"'}
 
 
+def denied(exc: AccessDenied) -> ApiError:
+    """The API error for a failed authentication: a Basic challenge, or Retry-After when locked."""
+    headers = dict(CHALLENGE) if exc.status == 401 else {}
+    if "retry_after" in exc.params:
+        headers["Retry-After"] = str(exc.params["retry_after"])
+    return ApiError(exc.status, exc.code, None, headers, **exc.params)
+
+
 def current_principal() -> Principal:
     """Authenticate the request (once) and return who is calling; 401 otherwise."""
     if "principal" not in g:
@@ -22,7 +30,7 @@ def current_principal() -> Principal:
                 request.headers.get("Authorization"))
         except AccessDenied as exc:
             log.info("authentication failed from %s: %s", request.remote_addr, exc.code)
-            raise ApiError(exc.status, exc.code, None, CHALLENGE, **exc.params) from None
+            raise denied(exc) from None
     return g.principal
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, jsonify, request, url_for
 from marshmallow import ValidationError
 
-from mobile_api.auth import current_principal, login_required
+from mobile_api.auth import current_principal, denied, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from models.session import login_schema
@@ -41,7 +41,7 @@ def login():
     except AccessDenied as exc:
         log.info("login refused for %s from %s: %s", body["username"], request.remote_addr,
                  exc.code)
-        raise ApiError(exc.status, exc.code, **exc.params) from None
+        raise denied(exc) from None
     svc.directory.readmit_device(body["username"], body["device_id"])
     account = svc.directory.require_account(body["username"])
     token = svc.authenticator.issue_token(account, body["device_id"])

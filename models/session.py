@@ -20,3 +20,17 @@ class LoginSchema(Schema):
 
 
 login_schema = LoginSchema()
+
+
+def version_tuple(version: str | None) -> tuple[int, ...] | None:
+    """'1.4.2' -> (1, 4, 2); None for anything that is not dotted numbers."""
+    try:
+        return tuple(int(part) for part in (version or "").split("."))
+    except ValueError:
+        return None
+
+
+def is_supported(app_version: str | None, minimum: str) -> bool:
+    """Whether an app version is at least `minimum`; an unreadable version is not judged."""
+    have, need = version_tuple(app_version), version_tuple(minimum)
+    return have is None or need is None or have >= need

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mobile_api import health, photos_api, session_api, sync_routes
+from mobile_api import device_api, health, photos_api, public_api, session_api, sync_routes
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -23,4 +23,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(sync_routes.bp)
     app.register_blueprint(session_api.bp)
     app.register_blueprint(photos_api.bp)
+    app.register_blueprint(device_api.bp)
+    app.register_blueprint(public_api.bp)
     return app

@@ -29,6 +29,23 @@ class Settings:
     max_attachment_mb: float = 10.0
     longpoll_cap_s: float = 30.0
     max_held_longpolls: int = 8
+    # mediation alerts (docs/alerts.md)
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "fieldsync@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    escalation_chain: str | None = None     # JSON list of steps; unset: the default chain
+    alert_sweep_interval_s: float = 5.0
+    delivery_interval_s: float = 1.0
+    escalation_interval_s: float = 15.0
+    delivery_lease_s: float = 60.0
+    alert_inline_dispatch: bool = True
+    max_alert_streams: int = 32
+    min_app_version: str = "1.0.0"
 
     @property
     def embedded(self) -> bool:
@@ -58,6 +75,8 @@ class Settings:
             "max_attachment_mb": float(get("MAX_ATTACHMENT_MB") or cls.max_attachment_mb),
             "longpoll_cap_s": float(get("LONGPOLL_CAP_S") or cls.longpoll_cap_s),
             "max_held_longpolls": int(get("MAX_HELD_LONGPOLLS") or cls.max_held_longpolls),
+            "min_app_version": get("MIN_APP_VERSION") or cls.min_app_version,
+            **_alert_settings(cls, get),
         }
         if get("SECRET_KEY"):
             values["secret_key"] = get("SECRET_KEY")
@@ -80,5 +99,44 @@ class Settings:
                  "MAX_REQUEST_MB": str(self.max_request_mb),
                  "MAX_ATTACHMENT_MB": str(self.max_attachment_mb),
                  "LONGPOLL_CAP_S": str(self.longpoll_cap_s),
-                 "MAX_HELD_LONGPOLLS": str(self.max_held_longpolls)}
+                 "MAX_HELD_LONGPOLLS": str(self.max_held_longpolls),
+                 "MIN_APP_VERSION": self.min_app_version,
+                 **{name: None if value is None else str(value)
+                    for name, value in alert_env(self).items()}}
         return {f"FIELDSYNC_{k}": v for k, v in pairs.items() if v is not None}
+
+
+_ALERT_ENV = {  # FIELDSYNC_<name>: (field, type)
+    "WEBHOOK_URL": ("webhook_url", str), "WEBHOOK_SECRET": ("webhook_secret", str),
+    "SMTP_HOST": ("smtp_host", str), "SMTP_PORT": ("smtp_port", int),
+    "SMTP_FROM": ("smtp_from", str), "SMTP_USER": ("smtp_user", str),
+    "SMTP_PASSWORD": ("smtp_password", str), "SMTP_STARTTLS": ("smtp_starttls", bool),
+    "ESCALATION_CHAIN": ("escalation_chain", str),
+    "ALERT_SWEEP_INTERVAL_S": ("alert_sweep_interval_s", float),
+    "DELIVERY_INTERVAL_S": ("delivery_interval_s", float),
+    "ESCALATION_INTERVAL_S": ("escalation_interval_s", float),
+    "DELIVERY_LEASE_S": ("delivery_lease_s", float),
+    "ALERT_INLINE_DISPATCH": ("alert_inline_dispatch", bool),
+    "MAX_ALERT_STREAMS": ("max_alert_streams", int),
+}
+
+
+def _alert_settings(cls: type, get) -> dict:
+    values: dict[str, object] = {}
+    for env_name, (name, kind) in _ALERT_ENV.items():
+        raw = get(env_name)
+        if raw is None:
+            continue
+        values[name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
+    return values
+
+
+def alert_env(settings: "Settings") -> dict[str, object]:
+    """The alert settings by environment name (without the FIELDSYNC_ prefix)."""
+    out: dict[str, object] = {}
+    for env_name, (name, kind) in _ALERT_ENV.items():
+        value = getattr(settings, name)
+        if kind is bool:
+            value = "true" if value else "false"
+        out[env_name] = value
+    return out

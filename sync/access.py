@@ -19,10 +19,12 @@ from dataclasses import dataclass
 
 from models.accounts import verify_password
 from models.hierarchy import is_within
+from sync.couch import CouchError
 from sync.directory import Directory
 
 TOKEN_PREFIX = "fst1."
 TOKEN_TTL_S = 30 * 24 * 3600  # a device token lasts 30 days; logging in again renews it
+LOCKOUT_FAILURES, LOCKOUT_WINDOW_S, LOCKOUT_S = 5, 900, 900  # 5 wrong passwords in 15 min
 
 
 class AccessDenied(Exception):
@@ -122,13 +124,39 @@ class Authenticator:
             device_id = claims.get("d")
             if device_id and device_id in (account.get("revoked_devices") or ()):
                 raise AccessDenied(401, "token_revoked")
-        elif not self._verified.check(username, account.get("password_hash") or "", secret):
-            raise AccessDenied(401, "invalid_credentials")
+        else:
+            self._check_password(account, secret)
         if account.get("disabled"):
             raise AccessDenied(401, "account_disabled")
         return Principal(username=username, role=account["role"],
                          jurisdiction=account["jurisdiction"],
                          sync_grants=tuple(account.get("sync_grants") or ()), device_id=device_id)
+
+    def _check_password(self, account: dict, password: str) -> None:
+        """Verify a password, with lockout after repeated failures (tokens are not affected,
+        so a locked-out cadre's phone keeps syncing with its device token)."""
+        now = time.time()
+        locked_until = account.get("locked_until") or 0
+        if locked_until > now:
+            raise AccessDenied(429, "account_locked", retry_after=int(locked_until - now) + 1)
+        if self._verified.check(account["username"], account.get("password_hash") or "", password):
+            if account.get("failed_logins"):
+                self._save_failures(account["username"], [], 0)
+            return
+        failures = [t for t in account.get("failed_logins") or [] if now - t < LOCKOUT_WINDOW_S]
+        failures.append(now)
+        locked = now + LOCKOUT_S if len(failures) >= LOCKOUT_FAILURES else 0
+        self._save_failures(account["username"], failures[-LOCKOUT_FAILURES:], locked)
+        if locked:
+            raise AccessDenied(429, "account_locked", retry_after=LOCKOUT_S)
+        raise AccessDenied(401, "invalid_credentials")
+
+    def _save_failures(self, username: str, failures: list[float], locked_until: float) -> None:
+        try:
+            self.directory.update_account(username, failed_logins=failures,
+                                          locked_until=locked_until)
+        except CouchError:  # a concurrent update: the next attempt counts again
+            pass
 
     def authenticate_basic(self, header: str | None) -> Principal:
         """Parse an `Authorization: Basic ...` header and authenticate it."""

@@ -71,3 +71,14 @@ def test_stale_device_list_for_officials(provisioned, live_server):
     bad = requests.get(f"{live_server}/api/v1/devices", params={"stale_hours": "x"},
                        auth=("huang.jh", "device-pass-1"))
     assert bad.status_code == 400
+
+
+def test_repeated_wrong_passwords_lock_the_account_but_not_its_device_token(provisioned,
+                                                                             live_server):
+    token = login(live_server).json()["token"]
+    answers = [login(live_server, password=f"guess-{n}") for n in range(5)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 401, 429]
+    locked = login(live_server)  # even the right password waits now
+    assert locked.status_code == 429 and locked.json()["error"] == "account_locked"
+    assert int(locked.headers["Retry-After"]) > 800
+    assert requests.get(f"{live_server}/sync/{VILLAGE}/", auth=("chen.zq", token)).status_code == 200

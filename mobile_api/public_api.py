@@ -1,0 +1,86 @@
+"""The villagers' side (群众端): filing a mediation request online without an account.
+
+The request is validated, rate-limited per IP address and per phone number, then stored in the
+village database through the same gateway path as a device's write, so it gets the same audit
+entry and raises the same alert.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import ValidationError
+
+from mobile_api.context import services
+from mobile_api.errors import ApiError
+from mobile_api.rate_limit import SlidingWindow
+from models.identity import normalise_phone
+from models.messages import both
+from models.registry import load_input
+from models.validation import describe_errors
+from sync.access import Principal
+from sync.gateway import SyncRequest
+
+log = logging.getLogger("fieldsync.public")
+bp = Blueprint("public", __name__, url_prefix="/api/v1/public")
+
+def _windows() -> dict[str, SlidingWindow]:
+    """This app's limits: 10 filings an hour per IP address, 3 a day per phone number."""
+    return current_app.extensions.setdefault("fieldsync_public_limits", {
+        "ip": SlidingWindow(limit=10, window_s=3600),
+        "phone": SlidingWindow(limit=3, window_s=24 * 3600)})
+
+FORM_FIELDS = ("applicant", "other_parties", "category", "description",
+               "amount_in_dispute_fen", "urgency")
+
+
+def _limited(window: SlidingWindow, key: str) -> None:
+    wait = window.hit(key)
+    if wait is not None:
+        raise ApiError(429, "rate_limited", None, {"Retry-After": str(wait)}, retry_after=wait)
+
+
+@bp.post("/mediation-requests")
+def file_mediation_request():
+    """File a mediation request for a village; answers 201 with the request id."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "bad_json")
+    village = str(payload.get("village_code", ""))
+    svc = services()
+    unknown = sorted(set(payload) - set(FORM_FIELDS) - {"village_code"})
+    doc = {"_id": f"mediation:{uuid.uuid4()}", "type": "mediation_request", "schema_version": 2,
+           "village_code": village,
+           "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "source": {"channel": "villager_online"},
+           **{k: payload[k] for k in FORM_FIELDS if k in payload}}
+    try:
+        load_input("mediation_request", doc)
+        problems = []
+    except ValidationError as exc:
+        problems = describe_errors(exc.normalized_messages())
+    problems += [{"field": name, "code": "unknown_field", "message": both("unknown_field")}
+                 for name in unknown]
+    if not svc.village_exists(village):
+        problems.append({"field": "village_code", "code": "village_unknown",
+                         "message": both("village_unknown", village=village)})
+    if problems:
+        raise ApiError(422, "validation_failed", problems)
+    _limited(_windows()["ip"], request.remote_addr or "-")
+    _limited(_windows()["phone"], normalise_phone(doc["applicant"]["phone"]) or doc["applicant"]["phone"])
+    filing = SyncRequest(method="POST", village=village, segments=["_bulk_docs"],
+                         body=json.dumps({"docs": [doc]}, ensure_ascii=False).encode(),
+                         content_type="application/json",
+                         principal=Principal("villager-online", "villager", village),
+                         request_id=uuid.uuid4().hex, device={"id": None})
+    answer = svc.gateway.handle(filing)
+    results = json.loads(b"".join(answer.body))
+    errors = [r for r in results if r.get("error")]
+    if errors:
+        log.error("online mediation request %s not stored: %s", doc["_id"], errors)
+        raise ApiError(503, "couchdb_unavailable", None, {"Retry-After": "30"})
+    log.info("online mediation request %s filed for village %s", doc["_id"], village)
+    return jsonify({"ok": True, "id": doc["_id"], "village_code": village}), 201
