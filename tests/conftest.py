@@ -143,10 +143,23 @@ def live_server(services):
     port = free_port()
     server = create_server(create_app(services=services), host="127.0.0.1", port=port,
                            threads=16, ident="fieldsync-test")
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()  # returns once every socket of its map is closed
+        except (OSError, ValueError):
+            if not stopping.is_set():
+                raise
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
-    server.close()
+    # stop the way WebTest's StopableWSGIServer does: close every channel, then the workers
+    stopping.set()
+    while server._map:
+        for channel in list(server._map.values()):
+            channel.handle_close()
+    server.task_dispatcher.shutdown()
     thread.join(timeout=5)
 
 
