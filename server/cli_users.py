@@ -118,3 +118,42 @@ def reset_password(settings: Settings, username: str, password: str | None) -> N
     if not password:
         click.echo(f"new password: {new_password}")
 
+
+
+def _change_grants(settings: Settings, username: str, village: str, grant: bool) -> None:
+    from models.hierarchy import HierarchyError, level_of
+    from sync.directory import UnknownAccount
+    try:
+        if level_of(village) != "village":
+            raise HierarchyError("division_code_level", code=village, level="village")
+    except HierarchyError as exc:
+        _fail(settings, exc.code, **exc.params)
+    with couchdb_settings(settings) as resolved:
+        directory = _directory(resolved)
+        if directory.jurisdiction(village) is None:
+            _fail(settings, "jurisdiction_unknown", code=village)
+        try:
+            grants = set(directory.require_account(username).get("sync_grants") or [])
+        except UnknownAccount:
+            _fail(settings, "username_unknown", username=username)
+        grants = grants | {village} if grant else grants - {village}
+        directory.update_account(username, sync_grants=sorted(grants))
+    click.echo(f"{username} may sync: {', '.join(sorted(grants)) or 'no granted villages'}")
+
+
+@user.command("grant-sync")
+@click.argument("username")
+@click.argument("village")
+@click.pass_obj
+def grant_sync(settings: Settings, username: str, village: str) -> None:
+    """Let an official (or a cadre covering for a colleague) replicate another village."""
+    _change_grants(settings, username, village, True)
+
+
+@user.command("revoke-sync")
+@click.argument("username")
+@click.argument("village")
+@click.pass_obj
+def revoke_sync(settings: Settings, username: str, village: str) -> None:
+    """Withdraw a sync grant."""
+    _change_grants(settings, username, village, False)

@@ -59,3 +59,19 @@ def test_user_errors_are_precise(runner, services):
                           "441226101201", "--name", "x")
     assert again.exit_code == 1
     assert "Username dup.user is already taken" in again.output
+
+
+def test_sync_grants(runner, services, live_server):
+    import requests
+    _provisioned(runner)
+    runner.invoke("user", "add", "town.one", "--role", "town_official", "--jurisdiction",
+                  "441226101000", "--name", "镇干部", "--password", "town-pass-1")
+    url = f"{live_server}/sync/441226101202/"
+    assert requests.get(url, auth=("town.one", "town-pass-1")).status_code == 403
+    granted = runner.invoke("user", "grant-sync", "town.one", "441226101202")
+    assert granted.exit_code == 0 and "town.one may sync: 441226101202" in granted.output
+    assert requests.get(url, auth=("town.one", "town-pass-1")).status_code == 200
+    assert runner.invoke("user", "revoke-sync", "town.one", "441226101202").exit_code == 0
+    assert requests.get(url, auth=("town.one", "town-pass-1")).status_code == 403
+    wrong = runner.invoke("user", "grant-sync", "town.one", "441226101000")
+    assert wrong.exit_code == 1 and "does not match level 'village'" in wrong.output
