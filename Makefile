@@ -6,13 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_ARGS ?= --demo
 PYTEST_ARGS ?=
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test bench install clean
 
 run: install
 	$(BIN)/fieldsync run $(RUN_ARGS)
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
@@ -25,6 +27,13 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
+
+# the officials' page is tested in a real headless Chromium (Debian's package; npm's
+# browser downloads cannot work here)
+$(CHROMIUM):
+	@echo "installing Chromium for the browser tests (Debian package chromium)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

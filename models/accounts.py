@@ -77,6 +77,7 @@ class AccountFields(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     jurisdiction = fields.String(required=True)
     phone = fields.String(load_default=None, allow_none=True)
+    email = fields.Email(allow_none=True)  # optional: where alert e-mail goes (docs/alerts.md)
     disabled = fields.Boolean(load_default=False)
 
     @validates("username")

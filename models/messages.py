@@ -130,6 +130,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "schema_version_unsupported": ("服务器暂不支持此文档版本，记录已保存待处理",
                                    "The server does not support this document version yet; "
                                    "the record is kept for review"),
+    # mediation alerts (docs/alerts.md)
+    "alert_not_found": ("预警 {id} 不存在", "No alert {id}"),
+    "alert_already_resolved": ("该预警已办结，不能再操作", "This alert is already resolved"),
+    "too_many_streams": ("实时连接数已达上限，请稍后重试", "Too many live streams; retry shortly"),
+    "period_invalid": ("统计周期 {period} 无效（可选 1d、7d、30d、90d、365d、all）",
+                       "Unknown period {period} (use 1d, 7d, 30d, 90d, 365d or all)"),
+    "roster_not_found": ("{code} 不是镇街或县区，没有值班表",
+                         "{code} is not a town or county and has no duty roster"),
+    "roster_member_unknown": ("用户 {username} 不存在", "No account named {username}"),
+    "roster_member_outside": ("用户 {username} 不是 {code} 的干部，不能排入值班表",
+                              "{username} is not an official of {code} and cannot be on its roster"),
+    # reconciliation review (central office)
+    "review_task_unknown": ("复核任务 {task} 不存在", "No review task {task}"),
+    "review_task_closed": ("复核任务已处理（{state}）", "This review task is already {state}"),
+    "review_task_not_decidable": ("此类复核任务不能通过选值处理",
+                                  "This kind of review task is not decided by choosing a value"),
+    "review_pick_invalid": ("请给出 pick（候选值序号）或 value（修改后的值）之一",
+                            "Give either pick (a candidate's index) or value (an edited value)"),
 }
 
 

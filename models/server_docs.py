@@ -10,11 +10,12 @@ from .common import DocumentSchema, DocumentTime, PartSchema, one_of, text
 
 ALERT_STATES = ("new", "alerted", "acknowledged", "resolved")
 DELIVERY_CHANNELS = ("inbox", "webhook", "email")
-DELIVERY_STATES = ("pending", "sent", "failed", "dead")
+DELIVERY_STATES = ("pending", "delivered", "sent", "failed", "dead")
 SEVERITIES = ("error", "warning", "info")
 QUARANTINE_STATES = ("open", "resolved", "superseded")
 REVIEW_KINDS = ("household_disagreement", "duplicate_household", "quarantine",
-                "failed_indicators", "case_outcome_conflict", "photo_reuse")
+                "failed_indicators", "case_outcome_conflict", "photo_reuse",
+                "near_duplicate_household")
 REVIEW_STATES = ("open", "decided", "dismissed")
 
 
@@ -55,6 +56,13 @@ class AlertSchema(DocumentSchema):
     acknowledged_by = fields.String(load_default=None, allow_none=True)
     resolved_at = _optional_time()
     next_escalation_at = _optional_time()
+    # the alert path (docs/alerts.md)
+    delivered_at = _optional_time()       # first successful webhook/e-mail delivery
+    resolved_by = fields.String(load_default=None, allow_none=True)
+    outcome = fields.String(load_default=None, allow_none=True)
+    detected_by = one_of(("gateway", "sweep"), load_default="gateway")
+    steps = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
+    history = fields.List(fields.Dict(), load_default=list)
 
 
 class DeliverySchema(DocumentSchema):
@@ -71,6 +79,10 @@ class DeliverySchema(DocumentSchema):
     last_error = text(1000, load_default=None, allow_none=True)
     created_at = DocumentTime(required=True)
     delivered_at = _optional_time()
+    step = fields.Integer(strict=True, load_default=0)
+    lease_until = _optional_time()        # a claim by one worker (outbox leases)
+    leased_by = fields.String(load_default=None, allow_none=True)
+    dead_at = _optional_time()
 
 
 class FeedbackSchema(DocumentSchema):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mobile_api import device_api, health, photos_api, public_api, session_api, sync_routes
+from mobile_api import (alerts_api, alerts_stream, device_api, duty_api, health, pages, photos_api,
+    public_api, review_api, session_api, sync_routes)
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -25,4 +26,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(photos_api.bp)
     app.register_blueprint(device_api.bp)
     app.register_blueprint(public_api.bp)
+    app.register_blueprint(alerts_stream.bp)
+    app.register_blueprint(alerts_api.bp)
+    app.register_blueprint(duty_api.bp)
+    app.register_blueprint(review_api.bp)
+    app.register_blueprint(pages.bp)
     return app

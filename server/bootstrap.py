@@ -6,9 +6,12 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from models.escalation import parse_chain
 from models.registry import classify_device_document
 from server.config import Settings
 from sync.access import Authenticator
+from sync.alerts.channels import build_channels
+from sync.alerts.desk import AlertDesk
 from sync.audit import AuditTrail
 from sync.couch import Conflict, CouchServer, Database
 from sync.devices import DeviceRegistry
@@ -18,6 +21,7 @@ from sync.mediation_intake import MediationIntake
 from sync.naming import DatabaseNames
 from sync.photo_desk import PhotoDesk
 from sync.quarantine_desk import QuarantineDesk
+from sync.reconciliation import ReconciliationDesk
 
 
 @dataclass
@@ -59,13 +63,27 @@ class Services:
 
     @cached_property
     def mediation_intake(self) -> MediationIntake:
-        return MediationIntake()
+        return MediationIntake([self.alerts.on_mediation_request])
+
+    @cached_property
+    def alerts(self) -> AlertDesk:
+        """The mediation alert path (docs/alerts.md)."""
+        settings = self.settings
+        return AlertDesk(self.couch, self.names, build_channels(settings),
+                         parse_chain(settings.escalation_chain), settings.delivery_lease_s,
+                         settings.alert_inline_dispatch, settings.max_alert_streams)
+
+    @cached_property
+    def reconciliation(self) -> ReconciliationDesk:
+        """Conflicts, the central view and duplicates (docs/reconciliation.md)."""
+        return ReconciliationDesk(self.couch, self.names, self.settings.secret_key)
 
     @cached_property
     def gateway(self) -> SyncGateway:
         """The sync gateway with its after-write hooks, in the order they run."""
-        hooks = [self.audit.record_writes, self.quarantine.after_write,
-                 self.mediation_intake.after_write, self.photo_desk.enqueue, self._record_push]
+        # the alert path first: a township official must hear of a request within seconds
+        hooks = [self.mediation_intake.after_write, self.audit.record_writes,
+                 self.quarantine.after_write, self.photo_desk.enqueue, self._record_push]
         return SyncGateway(self.couch, self.names, gateway_limits(self.settings),
                            classify_device_document, hooks)
 

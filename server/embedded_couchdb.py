@@ -36,16 +36,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def pouchdb_server_bin() -> str:
-    """The pouchdb-server executable: FIELDSYNC_POUCHDB_SERVER, else node_modules/.bin."""
+def pouchdb_server_command() -> list[str]:
+    """How to start pouchdb-server: FIELDSYNC_POUCHDB_SERVER as given, else our launcher.
+
+    The launcher (server/pouchdb_server.js) starts the npm package with one fix: without it,
+    pouchdb-validation 4.x makes the server drop every replicated update of an existing document
+    in a database that has a validate_doc_update function (see the launcher and decisions.md).
+    """
     configured = os.environ.get("FIELDSYNC_POUCHDB_SERVER")
-    candidate = Path(configured) if configured else PROJECT_ROOT / "node_modules/.bin/pouchdb-server"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("pouchdb-server")
-    if found:
-        return found
-    raise EmbeddedServerError(f"pouchdb-server not found at {candidate}: run `npm ci` "
+    if configured:
+        return [configured]
+    installed = PROJECT_ROOT / "node_modules" / "pouchdb-server"
+    launcher = Path(__file__).with_name("pouchdb_server.js")
+    if installed.exists():
+        return [shutil.which("node") or "node", str(launcher)]
+    raise EmbeddedServerError(f"pouchdb-server not found in {installed.parent}: run `npm ci` "
                               "in the project directory (make run does this)")
 
 
@@ -88,7 +93,7 @@ class EmbeddedCouchDB:
     def start(self, ready_timeout: float = 60.0) -> None:
         """Start pouchdb-server, wait until it answers, and lock its system databases."""
         config_path = self._write_config()
-        argv = [pouchdb_server_bin(), "--port", str(self.port), "--host", "127.0.0.1",
+        argv = [*pouchdb_server_command(), "--port", str(self.port), "--host", "127.0.0.1",
                 "--dir", str(self.dir), "--config", str(config_path), "--no-stdout-logs"]
         self.child = SupervisedProcess("pouchdb-server", argv, cwd=self.dir,
                                        log_path=self.dir / "stdout.log")

@@ -39,18 +39,45 @@ class Worker:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs of this worker (one line per job)."""
-        interval = self.services.settings.heartbeat_interval_s
+        settings = self.services.settings
+        interval = settings.heartbeat_interval_s
         return [Job("heartbeat", self.heartbeat, interval),
-                Job("photos", self.process_photos, 2.0)]
+                Job("photos", self.process_photos, 2.0),
+                Job("alert_sweep", self.sweep_alerts, settings.alert_sweep_interval_s),
+                Job("alert_deliveries", self.deliver_alerts, settings.delivery_interval_s),
+                Job("alert_escalations", self.escalate_alerts, settings.escalation_interval_s),
+                Job("reconcile", self.reconcile, 5.0)]
+
+    def reconcile(self) -> int:
+        """Resolve conflicts and update the central view from the villages' changes."""
+        return self.services.reconciliation.run(max_items=5000)
 
     def process_photos(self) -> int:
         """Process queued photo evidence (off the request path)."""
         return self.services.photo_desk.process_pending(self.worker_id)
 
+    def sweep_alerts(self) -> int:
+        """Raise alerts for mediation requests written past the gateway."""
+        return self.services.alerts.sweep.sweep(max_rounds=3)
+
+    def deliver_alerts(self) -> int:
+        """Send due alert deliveries (new, and retries)."""
+        return self.services.alerts.outbox.run_due(self.worker_id)
+
+    def escalate_alerts(self) -> int:
+        """Fire due escalation steps and reminders."""
+        return self.services.alerts.escalator.run()
+
+    def run_once(self, now=None) -> dict:
+        """Burst mode: one round of the alert duties (tests loop it until idle)."""
+        return self.services.alerts.run_once(self.worker_id, now)
+
     def run(self) -> None:
         """Run until stop() is called."""
         ensure_server_databases(self.services.couch, self.services.names)
         self.services.photo_desk.ensure_design()
+        self.services.alerts.store.ensure_design()
+        self.services.reconciliation.ensure_village_designs()
         self.heartbeat()
         scheduler = start_scheduler(self.jobs())
         log.info("worker %s running %d jobs", self.worker_id, len(self.jobs()))

@@ -5,9 +5,10 @@ from functools import lru_cache
 from pathlib import Path
 
 DESIGN_DIR = Path(__file__).with_name("design")
-DESIGN_VERSION = 3  # bump when a design document changes so provisioning rewrites it
+DESIGN_VERSION = 4  # bump when a design document changes so provisioning rewrites it
 VILLAGE_DDOC = "_design/fieldsync"
 DEVICE_CHANGES_FILTER = "fieldsync/device_changes"  # what devices pull: all but design docs
+CONFLICTS_VIEW = "fieldsync/conflicts"  # conflicted documents, for reconciliation
 
 
 @lru_cache(maxsize=None)
@@ -23,7 +24,8 @@ def village_design_doc(village_code: str) -> dict:
         "fieldsync_design_version": DESIGN_VERSION,
         "validate_doc_update": _source("village_validate.js").replace("%VILLAGE_CODE%",
                                                                       village_code),
-        "views": {"by_type": {"map": _source("by_type_map.js"), "reduce": "_count"}},
+        "views": {"by_type": {"map": _source("by_type_map.js"), "reduce": "_count"},
+                  "conflicts": {"map": _source("conflicts_map.js")}},
         "filters": {"device_changes": _source("device_changes_filter.js")},
     }
 

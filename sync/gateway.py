@@ -241,7 +241,9 @@ class SyncGateway:
 
     def _guard_written_once(self, req: SyncRequest, batch: WriteBatch) -> None:
         """Refuse a new revision of a written-once document, unless it corrects a quarantined one."""
-        once = [e for e in batch.accepted if e.verdict.doc_type in WRITTEN_ONCE]
+        # a first revision ("1-...") cannot rewrite anything: only later ones need a lookup
+        once = [e for e in batch.accepted if e.verdict.doc_type in WRITTEN_ONCE
+                and not str(e.doc.get("_rev", "1-")).startswith("1-")]
         if not once:
             return
         village_db = self.couch.database(self.names.village(req.village))

@@ -46,9 +46,20 @@ class DatabaseNames:
         return f"{self.prefix}photos"
 
     @property
+    def alerts(self) -> str:
+        """Mediation alerts, their outbox (deliveries) and officials' case notes."""
+        return f"{self.prefix}alerts"
+
+    @property
+    def central(self) -> str:
+        """The reconciled central view of all villages (households, mediation cases)."""
+        return f"{self.prefix}central"
+
+    @property
     def server_databases(self) -> tuple[str, ...]:
         """Every server-owned database, created at startup."""
-        return (self.directory, self.state, self.audit, self.review, self.photos)
+        return (self.directory, self.state, self.audit, self.review, self.photos, self.alerts,
+                self.central)
 
     def village(self, code: str) -> str:
         """The database a village's devices replicate with."""

@@ -38,6 +38,8 @@ def test_quarantined_household_gets_feedback_and_a_correction_resolves_it(provis
     corrected["head"]["id_number"] = "441226197803121236"
     phone.one({"op": "put", "doc": corrected})
     assert phone.one({"op": "push"})["ok"]
+    # the correction really landed (pouchdb-server once dropped replicated updates silently)
+    assert village_db.get(doc["_id"])["head"]["id_number"] == "441226197803121236"
     assert provisioned.quarantine.open_entries() == []
     assert phone.one({"op": "pull"})["ok"]
     resolved = phone.one({"op": "get", "id": f"feedback:{doc['_id']}:{first['rev']}"})

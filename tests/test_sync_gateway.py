@@ -1,7 +1,6 @@
 """The sync gateway end to end: real PouchDB devices replicating through the real web server."""
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time

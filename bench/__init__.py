@@ -1,0 +1,1 @@
+"""Benchmarks anyone can rerun: `make bench` or `.venv/bin/python -m bench [NAME]` (docs/performance.md)."""

@@ -1,0 +1,60 @@
+"""`GET /api/v1/alerts/stream`: server-sent events for the officials' page.
+
+Events: `alert` (an alert the caller may see was raised or changed) and `inbox` (a new item in
+the caller's inbox), each with the document as JSON; a comment line every `heartbeat` seconds
+keeps proxies from closing the stream. The number of open streams per process is bounded
+(503 `too_many_streams` beyond it).
+"""
+from __future__ import annotations
+
+import json
+import queue
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from mobile_api.alerts_api import official
+from mobile_api.context import services
+from mobile_api.errors import ApiError
+from sync.alerts.live import TooManyStreams
+
+bp = Blueprint("alerts_stream", __name__, url_prefix="/api/v1")
+HEARTBEAT_S = 15.0
+
+
+def _event(name: str, doc: dict) -> str:
+    return f"event: {name}\nid: {doc['_id']}\ndata: {json.dumps(doc, ensure_ascii=False)}\n\n"
+
+
+@bp.get("/alerts/stream")
+def stream():
+    """Live alerts and inbox items for the caller."""
+    principal = official()
+    live = services().alerts.live
+    try:
+        heartbeat = min(60.0, max(0.05, float(request.args.get("heartbeat", HEARTBEAT_S))))
+        subscriber = live.subscribe()
+    except ValueError:
+        raise ApiError(400, "bad_request") from None
+    except TooManyStreams:
+        raise ApiError(503, "too_many_streams", None, {"Retry-After": "30"}) from None
+
+    def events():
+        try:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    doc = subscriber.get(timeout=heartbeat)
+                except queue.Empty:
+                    yield ": heartbeat\n\n"
+                    continue
+                if doc["type"] == "alert" and principal.may_see(doc.get("town_code", "")):
+                    yield _event("alert", doc)
+                elif (doc["type"] == "delivery" and doc.get("channel") == "inbox"
+                      and doc.get("recipient") == principal.username
+                      and doc.get("state") == "delivered"):
+                    yield _event("inbox", doc)
+        finally:
+            live.unsubscribe(subscriber)
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

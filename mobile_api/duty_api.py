@@ -1,0 +1,64 @@
+"""Duty rosters: who is on duty for a town or county (alerts are routed by them).
+
+Officials read the rosters within their jurisdiction; county officials edit those of their
+county and its towns, the central office any.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from mobile_api.alerts_api import official
+from mobile_api.context import services
+from mobile_api.errors import ApiError
+from mobile_api.session_api import load_json
+from models.accounts import account_doc_id
+from models.duty_roster import EDITOR_ROLES, ROSTER_LEVELS, duty_roster_input, roster_problems
+from models.hierarchy import HierarchyError, level_of
+from models.messages import both
+
+bp = Blueprint("duty", __name__, url_prefix="/api/v1/duty-rosters")
+
+
+def _roster_code(code: str) -> str:
+    try:
+        level = level_of(code)
+    except HierarchyError:
+        level = None
+    if level not in ROSTER_LEVELS:
+        raise ApiError(404, "roster_not_found", None, None, code=code)
+    return code
+
+
+@bp.get("/<code>")
+def get_roster(code: str):
+    """The roster of a town or county."""
+    principal = official()
+    code = _roster_code(code)
+    if not principal.may_see(code):
+        raise ApiError(403, "forbidden")
+    roster = services().alerts.router.roster(code)
+    return jsonify({k: roster.get(k) for k in ("code", "on_duty", "leader", "updated_at",
+                                               "updated_by")} | {"code": code})
+
+
+@bp.put("/<code>")
+def put_roster(code: str):
+    """Replace a roster: `{"on_duty": [usernames], "leader": username | null}`."""
+    principal = official()
+    code = _roster_code(code)
+    if principal.role not in EDITOR_ROLES or not principal.may_see(code):
+        raise ApiError(403, "forbidden")
+    body = load_json(duty_roster_input)
+    router = services().alerts.router
+    names = [*body["on_duty"], *([body["leader"]] if body.get("leader") else [])]
+    accounts = {name: services().directory.account(name) for name in dict.fromkeys(names)}
+    problems = roster_problems(code, body, accounts)
+    if problems:
+        raise ApiError(422, "validation_failed", [
+            {"field": p["field"], "code": p["code"],
+             "message": both(p["code"], username=p["username"], code=code)} for p in problems])
+    for name in names:
+        router.forget(account_doc_id(name))
+    saved = router.save_roster(code, body["on_duty"], body.get("leader"), principal.username)
+    return jsonify({k: saved.get(k) for k in ("code", "on_duty", "leader", "updated_at",
+                                              "updated_by")})

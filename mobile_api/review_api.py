@@ -1,0 +1,99 @@
+"""The central office's review API: open review tasks, the conflict archive, duplicates, and
+deciding a household disagreement (the decision is written as a household edit that syncs back).
+
+Central admins see everything; county officials their own county's villages. Identity numbers
+are masked in every answer (4412**********1234).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from mobile_api.auth import current_principal, login_required
+from mobile_api.context import services
+from mobile_api.errors import ApiError
+from models.duplicates import mask_identity_numbers
+from sync.reconciliation import MISSING_VALUE, ReviewError, decide_household_task
+
+bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
+REVIEWER_ROLES = frozenset({"central_admin", "county_official"})
+DUPLICATE_KINDS = ("duplicate_household", "near_duplicate_household")
+MAX_LIMIT = 200
+
+
+def _reviewer():
+    principal = current_principal()
+    if principal.role not in REVIEWER_ROLES:
+        raise ApiError(403, "forbidden")
+    return principal
+
+
+def _visible(principal, doc: dict) -> bool:
+    villages = doc.get("villages") or [doc.get("village_code")]
+    return any(isinstance(code, str) and principal.may_see(code) for code in villages)
+
+
+def _page(docs: list[dict]) -> dict:
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), MAX_LIMIT)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        raise ApiError(400, "bad_request") from None
+    items = [mask_identity_numbers({k: v for k, v in doc.items() if k != "_rev"})
+             for doc in docs[offset:offset + limit]]
+    return {"total": len(docs), "offset": offset, "limit": limit, "items": items}
+
+
+def _review_docs(prefix: str) -> list[dict]:
+    return list(services().reconciliation.review_db.docs_with_prefix(prefix))
+
+
+@bp.get("/tasks")
+@login_required
+def tasks():
+    """Review tasks (`?state=open` by default, `?kind=`), oldest first, paginated."""
+    principal = _reviewer()
+    state, kind = request.args.get("state", "open"), request.args.get("kind")
+    found = [doc for doc in _review_docs("review:") if doc.get("type") == "review_task"
+             and (state == "all" or doc.get("state") == state)
+             and (kind is None or doc.get("kind") == kind) and _visible(principal, doc)]
+    return jsonify(_page(sorted(found, key=lambda d: (d.get("created_at", ""), d["_id"]))))
+
+
+@bp.get("/duplicates")
+@login_required
+def duplicates():
+    """Duplicate groups: households sharing an identity number, and near-duplicates."""
+    principal = _reviewer()
+    found = [doc for doc in _review_docs("review:") if doc.get("kind") in DUPLICATE_KINDS
+             and _visible(principal, doc)]
+    return jsonify(_page(sorted(found, key=lambda d: d["_id"])))
+
+
+@bp.get("/conflicts")
+@login_required
+def conflicts():
+    """The conflict archive (`?doc_id=` for one document), paginated."""
+    principal = _reviewer()
+    prefix = f"conflict:{request.args['doc_id']}:" if request.args.get("doc_id") else "conflict:"
+    found = [doc for doc in _review_docs(prefix) if _visible(principal, doc)]
+    return jsonify(_page(sorted(found, key=lambda d: (d.get("archived_at", ""), d["_id"]))))
+
+
+@bp.post("/tasks/<path:task_id>/decision")
+@login_required
+def decide(task_id: str):
+    """Decide a household disagreement: `{"pick": <candidate index>}` or `{"value": ...}`."""
+    principal = _reviewer()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) - {"pick", "value", "notes"}:
+        raise ApiError(400, "review_pick_invalid")
+    desk = services().reconciliation
+    task = desk.review_db.get_or_none(task_id)
+    if task is None or not _visible(principal, task):
+        raise ApiError(404, "review_task_unknown", task=task_id)
+    try:
+        decided = decide_household_task(desk, task_id, principal.username, body.get("pick"),
+                                        body.get("value", MISSING_VALUE))
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.code, exc.details, **exc.params) from None
+    return jsonify(mask_identity_numbers({k: v for k, v in decided.items() if k != "_rev"}))

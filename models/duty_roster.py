@@ -1,0 +1,49 @@
+"""Duty rosters: who is on duty for a town or a county, and who leads it.
+
+Stored in the directory database as `duty_roster:<division code>`; county officials edit the
+rosters of their county and of its towns. Alerts are routed by them (sync/alerts/routing.py).
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .hierarchy import level_of
+
+ROSTER_LEVELS = ("town", "county")
+# who may stand on a roster of each level: officials of exactly that jurisdiction
+ROSTER_ROLE = {"town": "town_official", "county": "county_official"}
+EDITOR_ROLES = ("county_official", "central_admin")
+
+
+def duty_roster_id(code: str) -> str:
+    """The id of the roster document of a town or a county."""
+    return f"duty_roster:{code}"
+
+
+class DutyRosterInput(Schema):
+    """PUT /api/v1/duty-rosters/<code>: the whole roster (unknown keys are refused)."""
+    on_duty = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
+                          required=True, validate=validate.Length(max=50))
+    leader = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(min=1, max=32))
+
+
+def roster_problems(code: str, roster: dict, accounts: dict[str, dict | None]) -> list[dict]:
+    """Problems with a roster for `code`: unknown accounts, or accounts of another place/role."""
+    wanted_role = ROSTER_ROLE[level_of(code)]
+    problems = []
+    named = [("on_duty", name) for name in roster["on_duty"]]
+    if roster.get("leader"):
+        named.append(("leader", roster["leader"]))
+    for field, username in named:
+        account = accounts.get(username)
+        if account is None:
+            problems.append({"field": field, "code": "roster_member_unknown",
+                             "username": username})
+        elif account.get("role") != wanted_role or account.get("jurisdiction") != code:
+            problems.append({"field": field, "code": "roster_member_outside",
+                             "username": username})
+    return problems
+
+
+duty_roster_input = DutyRosterInput()

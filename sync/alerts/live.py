@@ -1,0 +1,75 @@
+"""Live alert changes for the officials' page: one longpoll on the alerts database per
+process, fanned out to every open stream (each stream gets a bounded queue)."""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from sync.couch import Database, NotFound
+
+log = logging.getLogger("fieldsync.alerts.live")
+
+
+class TooManyStreams(Exception):
+    """The process already serves its maximum number of open streams."""
+
+
+class LiveFeed:
+    """Follows the alerts database's `_changes` and hands each document to the subscribers."""
+
+    def __init__(self, db: Database, max_streams: int = 32, queue_size: int = 200):
+        self.db, self.max_streams, self.queue_size = db, max_streams, queue_size
+        self._subscribers: set[queue.Queue] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self) -> queue.Queue:
+        """A queue that receives every changed alert or delivery document from now on."""
+        with self._lock:
+            if len(self._subscribers) >= self.max_streams:
+                raise TooManyStreams(self.max_streams)
+            subscriber: queue.Queue = queue.Queue(self.queue_size)
+            self._subscribers.add(subscriber)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._follow, name="alerts-live",
+                                                daemon=True)
+                self._thread.start()
+            return subscriber
+
+    def unsubscribe(self, subscriber: queue.Queue) -> None:
+        """Stop feeding a queue."""
+        with self._lock:
+            self._subscribers.discard(subscriber)
+
+    def _follow(self) -> None:
+        since = None
+        while True:
+            with self._lock:
+                if not self._subscribers:
+                    self._thread = None
+                    return
+            try:
+                if since is None:
+                    since = str(self.db.info()["update_seq"])
+                page = self.db.changes(since, include_docs=True, longpoll=True, timeout_ms=25_000)
+            except NotFound:  # the database is gone (tests, retention): nothing to follow
+                with self._lock:
+                    self._thread = None
+                return
+            except Exception as exc:  # noqa: BLE001 - a feed thread must outlive any hiccup
+                log.warning("alerts feed failed: %r", exc)
+                threading.Event().wait(2.0)
+                continue
+            since = page.last_seq
+            with self._lock:
+                subscribers = list(self._subscribers)
+            for change in page.results:
+                doc = change.get("doc")
+                if not doc or doc.get("type") not in ("alert", "delivery"):
+                    continue
+                for subscriber in subscribers:
+                    try:
+                        subscriber.put_nowait(doc)
+                    except queue.Full:  # a stuck client loses events, not the others
+                        pass

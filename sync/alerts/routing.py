@@ -1,0 +1,151 @@
+"""Who an alert goes to: duty rosters of the town and county, resolved into accounts.
+
+Rosters and accounts are read with one `_all_docs` request and cached for a few seconds (an
+alert must not wait on several directory reads); editing a roster here forgets the cache.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from models.accounts import account_doc_id
+from models.duty_roster import duty_roster_id
+from models.hierarchy import jurisdiction_doc_id, parent_code
+from sync.couch import Database
+from sync.directory import utc_now
+
+CACHE_S = 15.0   # fresh: answered as is
+STALE_S = 600.0  # usable while a background re-read runs
+
+
+class Router:
+    """Resolves role tokens (models/escalation.TARGETS) into the accounts to notify."""
+
+    def __init__(self, directory_db: Database, cache_s: float = CACHE_S,
+                 stale_s: float = STALE_S):
+        self.db, self.cache_s, self.stale_s = directory_db, cache_s, stale_s
+        self._cache: dict[str, tuple[float, dict | None]] = {}
+        self._lock = threading.Lock()
+        self._refreshing = False
+        self._epoch = 0  # bumped by every write through this router
+
+    # --- directory documents, briefly cached -----------------------------------------------------
+    def docs(self, ids: list[str]) -> dict[str, dict | None]:
+        """Directory documents by id (None when absent).
+
+        A cached copy older than `cache_s` is still answered at once and refreshed in the
+        background, so an alert never waits for a re-read; one older than `stale_s` is read
+        again first."""
+        now = time.monotonic()
+        found, stale = {}, []
+        with self._lock:
+            for doc_id in ids:
+                hit = self._cache.get(doc_id)
+                if hit and now - hit[0] < self.stale_s:
+                    found[doc_id] = hit[1]
+                    if now - hit[0] >= self.cache_s:
+                        stale.append(doc_id)
+        missing = [i for i in dict.fromkeys(ids) if i not in found]
+        if missing:
+            found.update(self._fetch(missing))
+        if stale:
+            self._refresh_later(stale)
+        return found
+
+    def _fetch(self, ids: list[str]) -> dict[str, dict | None]:
+        now, epoch = time.monotonic(), self._epoch
+        rows = self.db.all_docs(keys=ids, include_docs=True)["rows"]
+        fetched = {row["key"]: row.get("doc") for row in rows}
+        with self._lock:
+            if epoch == self._epoch:  # nothing was written meanwhile: safe to keep
+                for doc_id in ids:
+                    self._cache[doc_id] = (now, fetched.get(doc_id))
+        return {doc_id: fetched.get(doc_id) for doc_id in ids}
+
+    def _refresh_later(self, ids: list[str]) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+
+        def refresh() -> None:
+            try:
+                self._fetch(ids)
+            except Exception:  # noqa: BLE001 - the next read will fetch synchronously
+                pass
+            finally:
+                with self._lock:
+                    self._refreshing = False
+        threading.Thread(target=refresh, name="directory-refresh", daemon=True).start()
+
+    def prefetch(self, village: str) -> None:
+        """Read a village's places and both rosters in one request (before an alert needs them)."""
+        town = parent_code(village)
+        self.docs([jurisdiction_doc_id(village), jurisdiction_doc_id(town),
+                   duty_roster_id(town), duty_roster_id(parent_code(town))])
+
+    def forget(self, doc_id: str) -> None:
+        """Drop one document from the cache (after writing it)."""
+        with self._lock:
+            self._cache.pop(doc_id, None)
+            self._epoch += 1
+
+    # --- places ----------------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Cache every jurisdiction and roster in one pass (a village's first alert then
+        finds its names and rosters without a read)."""
+        now, epoch = time.monotonic(), self._epoch
+        docs = [*self.db.docs_with_prefix("jurisdiction:"),
+                *self.db.docs_with_prefix("duty_roster:")]
+        with self._lock:
+            if epoch == self._epoch:
+                for doc in docs:
+                    self._cache.setdefault(doc["_id"], (now, doc))
+
+    def places(self, village: str) -> dict:
+        """Codes and names of a village, its town and county."""
+        town = parent_code(village)
+        county = parent_code(town)
+        docs = self.docs([jurisdiction_doc_id(village), jurisdiction_doc_id(town)])
+        name = lambda code: (docs.get(jurisdiction_doc_id(code)) or {}).get("name")  # noqa: E731
+        return {"village_code": village, "village_name": name(village), "town_code": town,
+                "town_name": name(town), "county_code": county}
+
+    # --- rosters ---------------------------------------------------------------------------------
+    def roster(self, code: str) -> dict:
+        """The duty roster of a town or county (empty when none was set)."""
+        doc = self.docs([duty_roster_id(code)])[duty_roster_id(code)]
+        return doc or {"_id": duty_roster_id(code), "code": code, "on_duty": [], "leader": None}
+
+    def save_roster(self, code: str, on_duty: list[str], leader: str | None, by: str) -> dict:
+        """Replace the roster of a town or county."""
+        doc_id = duty_roster_id(code)
+        current = self.db.get_or_none(doc_id)
+        doc = {"_id": doc_id, "type": "duty_roster", "schema_version": 1, "code": code,
+               "on_duty": list(dict.fromkeys(on_duty)), "leader": leader,
+               "updated_at": utc_now(), "updated_by": by}
+        if current:
+            doc["_rev"] = current["_rev"]
+        self.db.put(doc)
+        self.forget(doc_id)
+        return doc
+
+    def recipients(self, targets: tuple[str, ...], alert: dict) -> list[dict]:
+        """Enabled accounts named by `targets` for this alert, each once, in target order."""
+        town, county = self.roster(alert["town_code"]), self.roster(alert["county_code"])
+        names: list[str] = []
+        for target in targets:
+            if target == "town_duty":
+                names += town["on_duty"] or county["on_duty"] or [county.get("leader")]
+            elif target == "county_duty":
+                names += county["on_duty"]
+            elif target == "town_leader":
+                names.append(town.get("leader"))
+            elif target == "county_leader":
+                names.append(county.get("leader"))
+            elif target == "acknowledger":
+                names.append(alert.get("acknowledged_by"))
+        wanted = [n for n in dict.fromkeys(names) if n]
+        accounts = self.docs([account_doc_id(n) for n in wanted])
+        return [doc for n in wanted
+                if (doc := accounts.get(account_doc_id(n))) and not doc.get("disabled")]

@@ -1,0 +1,87 @@
+"""The central office's review API over a reconciled conflict: list, decide, sync back."""
+from __future__ import annotations
+
+import base64
+import copy
+import json
+
+from models.examples import example
+
+VILLAGE = "441226101201"
+HOUSEHOLD = "household:7c2e1d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+RAW_ID = "441226197803121236"
+
+
+def auth(username: str, password: str) -> dict:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+ADMIN = auth("admin.zq", "change-me-2026")
+
+
+def conflicting_household(services) -> None:
+    """Two concurrent edits of poverty_status, replicated into the village database."""
+    db = services.couch.database(services.names.village(VILLAGE))
+    base = example("household")
+    base.update(_id=HOUSEHOLD, village_code=VILLAGE, _rev="1-aaaa")
+    db.bulk_docs([base], new_edits=False)
+    for rev_id, status, stamp in (("bbbb", "lifted", "1714700000000-00000-dev-a"),
+                                  ("cccc", "at_risk", "1714600000000-00000-dev-b")):
+        leaf = copy.deepcopy(base)
+        leaf.update(_rev=f"2-{rev_id}", poverty_status=status,
+                    _revisions={"start": 2, "ids": [rev_id, "aaaa"]})
+        leaf["field_stamps"]["poverty_status"] = stamp
+        db.bulk_docs([leaf], new_edits=False)
+
+
+def test_office_lists_and_decides_a_disagreement(provisioned, client):
+    conflicting_household(provisioned)
+    provisioned.reconciliation.run()
+    village_db = provisioned.couch.database(provisioned.names.village(VILLAGE))
+    assert village_db.get(HOUSEHOLD)["poverty_status"] == "lifted"  # the later stamp
+
+    listed = client.get("/api/v1/review/tasks?lang=en", headers=ADMIN)
+    assert listed.status_code == 200, listed.json
+    [task] = [t for t in listed.json["items"] if t["kind"] == "household_disagreement"]
+    assert task["field"] == "poverty_status" and listed.json["total"] >= 1
+    archive = client.get(f"/api/v1/review/conflicts?doc_id={HOUSEHOLD}", headers=ADMIN)
+    assert archive.status_code == 200 and archive.json["total"] >= 2
+    assert RAW_ID not in json.dumps(archive.json, ensure_ascii=False)
+    assert "4412**********1236" in json.dumps(archive.json, ensure_ascii=False)
+
+    provisioned.directory.reset_password("chen.zq", "device-pass-1")
+    cadre = client.get("/api/v1/review/tasks", headers=auth("chen.zq", "device-pass-1"))
+    assert cadre.status_code == 403
+
+    pick = next(i for i, c in enumerate(task["candidates"]) if c["value"] == "at_risk")
+    url = f"/api/v1/review/tasks/{task['_id']}/decision?lang=en"
+    decided = client.post(url, json={"pick": pick}, headers=ADMIN)
+    assert decided.status_code == 200, decided.json
+    assert decided.json["state"] == "decided" and decided.json["decided_by"] == "admin.zq"
+    household = village_db.get(HOUSEHOLD, conflicts=True)
+    assert household["poverty_status"] == "at_risk" and "_conflicts" not in household
+    stamp = household["field_stamps"]["poverty_status"]
+    assert stamp.endswith("-central") and stamp > "1714700000000-00000-dev-a"
+    again = client.post(url, json={"pick": pick}, headers=ADMIN)
+    assert again.status_code == 409 and again.json["error"] == "review_task_closed"
+    bad = client.post(url, json={"pick": 0, "value": "x"}, headers=ADMIN)
+    assert bad.status_code in (400, 409)
+
+    provisioned.reconciliation.run()  # the decision reaches the central view like any edit
+    central = provisioned.couch.database(provisioned.names.central)
+    assert central.get(f"hh:{VILLAGE}:{HOUSEHOLD}")["poverty_status"] == "at_risk"
+
+
+def test_edited_value_is_validated(provisioned, client):
+    conflicting_household(provisioned)
+    provisioned.reconciliation.run()
+    [task] = client.get("/api/v1/review/tasks?kind=household_disagreement",
+                        headers=ADMIN).json["items"]
+    url = f"/api/v1/review/tasks/{task['_id']}/decision?lang=en"
+    wrong = client.post(url, json={"value": "rich"}, headers=ADMIN)
+    assert wrong.status_code == 422 and wrong.json["details"][0]["field"] == "poverty_status"
+    right = client.post(url, json={"value": "monitored"}, headers=ADMIN)
+    assert right.status_code == 200 and right.json["decision"]["edited"] is True
+    village_db = provisioned.couch.database(provisioned.names.village(VILLAGE))
+    assert village_db.get(HOUSEHOLD)["poverty_status"] == "monitored"

@@ -1,0 +1,90 @@
+"""The generic village change follower: checkpoints, idle skipping, retries, dead letters."""
+from __future__ import annotations
+
+import uuid
+
+from sync.provisioning import ensure_village_database
+from sync.village_feed import VillageFeed, checkpoint_id
+
+VILLAGES = ("441226101201", "441226101202")
+
+
+class Recorder:
+    """A transition that records visit ids and fails on demand."""
+    name = "recorder"
+
+    def __init__(self, failing: set[str] | None = None):
+        self.seen: list[str] = []
+        self.failing = failing or set()
+
+    def filter(self, change: dict) -> bool:
+        return change["id"].startswith("visit:")
+
+    def on_match(self, change: dict, village: str) -> None:
+        if change["id"] in self.failing:
+            raise RuntimeError("boom")
+        self.seen.append(change["id"])
+
+
+def _feed(services, transition, **options) -> VillageFeed:
+    return VillageFeed(services.couch, services.names, services.directory, services.state_db,
+                       "test", [transition], **options)
+
+
+def _write(services, village: str, count: int, prefix: str = "visit") -> list[str]:
+    db = services.couch.database(services.names.village(village))
+    ids = [f"{prefix}:{uuid.uuid4()}" for _ in range(count)]
+    db.bulk_docs([{"_id": i, "type": "x", "schema_version": 1} for i in ids])
+    return ids
+
+
+def test_follows_every_village_from_a_stored_checkpoint(provisioned):
+    for village in VILLAGES:
+        ensure_village_database(provisioned.couch, provisioned.names, village)
+    first = _write(provisioned, VILLAGES[0], 5) + _write(provisioned, VILLAGES[1], 3)
+    _write(provisioned, VILLAGES[1], 2, prefix="household")  # filtered out
+    recorder = Recorder()
+    feed = _feed(provisioned, recorder, batch=2)
+    assert feed.sweep(max_items=4, until_idle=False) == 4  # the limit holds
+    feed.sweep()
+    assert sorted(recorder.seen) == sorted(first)
+    assert provisioned.state_db.get(checkpoint_id("test", VILLAGES[0]))["since"]
+
+    # a new follower (a restarted worker) resumes from the checkpoints: nothing twice
+    again = Recorder()
+    later = _write(provisioned, VILLAGES[0], 2)
+    assert _feed(provisioned, again).sweep() == 2 + 0
+    assert again.seen == later
+
+
+def test_an_unchanged_village_costs_one_info_request(provisioned, monkeypatch):
+    ensure_village_database(provisioned.couch, provisioned.names, VILLAGES[0])
+    _write(provisioned, VILLAGES[0], 2)
+    feed = _feed(provisioned, Recorder())
+    feed.sweep()
+    reads = []
+    from sync.couch import Database
+    original = Database.changes
+    monkeypatch.setattr(Database, "changes", lambda self, *a, **k: reads.append(self.name)
+                        or original(self, *a, **k))
+    assert feed.sweep() == 0
+    assert reads == []
+    _write(provisioned, VILLAGES[0], 1)
+    assert feed.sweep() == 1 and reads == [provisioned.names.village(VILLAGES[0])]
+
+
+def test_a_failing_change_is_retried_then_dead_lettered_without_stalling(provisioned):
+    ensure_village_database(provisioned.couch, provisioned.names, VILLAGES[0])
+    ids = _write(provisioned, VILLAGES[0], 3)
+    recorder = Recorder(failing={ids[1]})
+    feed = _feed(provisioned, recorder, max_retries=3)
+    feed.sweep(until_idle=False)
+    assert recorder.seen == ids[:1]  # stopped before the failing change, checkpoint kept
+    feed.sweep(until_idle=False)
+    assert recorder.seen == ids[:1]
+    feed.sweep(until_idle=False)  # third failure: dead letter, move on
+    assert recorder.seen == [ids[0], ids[2]]
+    letters = feed.dead_letters()
+    assert [(d["doc_id"], d["transition"]) for d in letters] == [(ids[1], "recorder")]
+    assert "boom" in letters[0]["error"]
+    assert feed.sweep() == 0
