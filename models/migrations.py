@@ -44,7 +44,8 @@ def _keep(doc: dict, version: int, *names: str) -> dict:
 
 
 def upgrade(doc: dict, current_version: int) -> dict:
-    """A copy of `doc` migrated to `current_version`; raises MigrationError if it cannot be."""
+    """`doc` migrated to `current_version` (a copy; `doc` itself when it is already current, so
+    callers must not modify the result); raises MigrationError if it cannot be."""
     version = doc.get("schema_version")
     if "schema_version" not in doc:
         raise MigrationError("required")
@@ -52,6 +53,8 @@ def upgrade(doc: dict, current_version: int) -> dict:
         raise MigrationError("invalid_type")
     if version > current_version:
         raise MigrationError("schema_version_unsupported")
+    if version == current_version:
+        return doc  # the common case: no copy of a document that may carry photos
     upgraded = copy.deepcopy(doc)
     while upgraded["schema_version"] < current_version:
         step = MIGRATIONS.get((upgraded.get("type"), upgraded["schema_version"]))

@@ -2,7 +2,7 @@
 village database, replicated to the device) and an entry the central office lists."""
 from __future__ import annotations
 
-from .doc_ids import audit_id, feedback_id, quarantine_id
+from .doc_ids import feedback_id, quarantine_id
 from .registry import Verdict
 
 
@@ -46,21 +46,22 @@ def quarantine_entry(doc: dict, rev: str, verdict: Verdict, village_code: str,
     }
 
 
-def receipt_entry(doc: dict, rev: str, verdict: Verdict, village_code: str, actor: str,
-                  received_at: str) -> dict:
-    """The audit entry recording when the server received a revision and what it decided.
+def revision_line(doc: dict, rev: str | None, verdict: Verdict) -> dict:
+    """One line of a device-write audit record: a revision the gateway received and its verdict.
 
-    Device documents are never rewritten, so their server receipt time lives here."""
-    return {
-        "_id": audit_id("received", doc.get("_id", ""), rev),
-        "type": "audit_entry",
-        "schema_version": 1,
-        "action": "received",
-        "actor": actor,
-        "subject_id": doc.get("_id", ""),
-        "subject_rev": rev,
-        "village_code": village_code,
-        "at": received_at,
-        "details": {"verdict": verdict.action, "doc_type": verdict.doc_type,
-                    "codes": verdict.codes, "recorded_at": doc.get("recorded_at")},
-    }
+    Device documents are never rewritten, so the server's receipt time of a revision is the
+    `at` of the audit record holding this line."""
+    return {"subject_id": doc.get("_id", ""), "subject_rev": rev, "action": "received",
+            "verdict": verdict.action, "doc_type": verdict.doc_type, "codes": verdict.codes,
+            "recorded_at": doc.get("recorded_at")}
+
+
+def device_write_record(request_id: str, village_code: str, actor: str, at: str,
+                        details: dict, lines: list[dict]) -> dict:
+    """The audit record of one device write request: who, from which device, when, and a line
+    per revision received or refused. One record per request keeps the audit trail from doubling
+    the database's write load (docs/performance.md)."""
+    return {"_id": f"audit:write:{village_code}:{request_id}", "type": "audit_entry",
+            "schema_version": 1, "action": "device_write", "actor": actor,
+            "subject_id": f"request:{request_id}", "subject_rev": None,
+            "village_code": village_code, "at": at, "details": {**details, "lines": lines}}

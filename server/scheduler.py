@@ -25,7 +25,8 @@ class Job:
 
 def start_scheduler(jobs: list[Job]) -> BackgroundScheduler:
     """Start a background scheduler running `jobs`; the caller shuts it down."""
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(4)},
+    # one thread per job: a long reconciliation never delays an alert delivery
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max(1, len(jobs)))},
                                     job_defaults={"coalesce": True, "max_instances": 1,
                                                   "misfire_grace_time": 30},
                                     timezone="UTC")

@@ -75,7 +75,6 @@ class Worker:
     def run(self) -> None:
         """Run until stop() is called."""
         ensure_server_databases(self.services.couch, self.services.names)
-        self.services.photo_desk.ensure_design()
         self.services.alerts.store.ensure_design()
         self.services.reconciliation.ensure_village_designs()
         self.heartbeat()

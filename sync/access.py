@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from models.accounts import verify_password
 from models.hierarchy import is_within
+from sync.account_cache import AccountCache
 from sync.couch import CouchError
 from sync.directory import Directory
 
@@ -85,6 +86,7 @@ class Authenticator:
 
     def __init__(self, directory: Directory, secret_key: str):
         self.directory = directory
+        self.accounts = AccountCache(directory.db)
         self._key = hashlib.sha256(("fieldsync-token:" + secret_key).encode()).digest()
         self._verified = _VerifiedPasswords()
 
@@ -110,7 +112,7 @@ class Authenticator:
     # --- authentication -----------------------------------------------------------------------
     def authenticate(self, username: str, secret: str) -> Principal:
         """The principal for these credentials; raises AccessDenied(401) otherwise."""
-        account = self.directory.account(username) if username else None
+        account = self.accounts.get(username) if username else None
         if account is None:
             raise AccessDenied(401, "invalid_credentials")
         device_id = None

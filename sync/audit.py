@@ -1,68 +1,75 @@
-"""The audit trail: what the gateway received and decided, one entry per document revision.
+"""The audit trail: one record per device write request, with a line per revision it carried.
 
-Accepted and quarantined revisions get a `received` entry (device documents are never
-rewritten, so this is where their server receipt time lives); refused ones a `rejected` entry,
-so the central office can list what devices were told. Ids are deterministic: a retried
-request or a replayed replication never adds a second entry for the same revision.
+A line says whether the revision was received (accepted or quarantined; the record's `at` is the
+server's receipt time, since device documents are never rewritten) or refused (with its code),
+so the central office can list what devices were told. The `_design/audit` view `by_subject`
+finds the lines of one revision: `[doc id, rev] -> {action, verdict, at, actor, device_id}`.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
+from typing import Iterator
 
-from models.doc_ids import audit_id
-from models.quarantine import receipt_entry
-from sync.couch import Database
+from models.quarantine import device_write_record, revision_line
+from sync.couch import Conflict, Database
+from sync.design_docs import AUDIT_DDOC
 from sync.directory import utc_now
 from sync.sync_writes import WriteBatch
 
 log = logging.getLogger("fieldsync.audit")
 
 
-def _request_details(batch: WriteBatch) -> dict:
-    req = batch.request
-    return {"device_id": req.device.get("id"), "app_version": req.device.get("app_version"),
-            "request_id": req.request_id}
-
-
-def _rejected_entry(row: dict, batch: WriteBatch, actor: str, now: str) -> dict:
-    req = batch.request
-    subject = row.get("id") or ""
-    discriminator = row.get("rev") or hashlib.sha256(
-        json.dumps(row, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-    return {"_id": audit_id("rejected", subject, discriminator), "type": "audit_entry",
-            "schema_version": 1, "action": "rejected", "actor": actor, "subject_id": subject,
-            "subject_rev": row.get("rev"), "village_code": req.village, "at": now,
-            "details": {**_request_details(batch), "code": row["fieldsync"]["code"],
-                        "problems": row["fieldsync"]["errors"]}}
+def _refused_line(row: dict) -> dict:
+    return {"subject_id": row.get("id") or "", "subject_rev": row.get("rev"),
+            "action": "rejected", "code": row["fieldsync"]["code"],
+            "problems": row["fieldsync"]["errors"]}
 
 
 class AuditTrail:
-    """Writes audit entries to the audit database."""
+    """Writes and reads the audit database."""
 
     def __init__(self, db: Database):
         self.db = db
 
     def record_writes(self, batch: WriteBatch) -> None:
-        """After-write hook: an entry per stored or refused revision (409 = already recorded)."""
-        req = batch.request
-        actor = req.principal.username if req.principal else "-"
-        now = utc_now()
-        entries = []
-        for entry in batch.written:
-            doc = receipt_entry(entry.doc, entry.rev or "-", entry.verdict, req.village, actor, now)
-            doc["details"].update(_request_details(batch))
-            entries.append(doc)
-        entries += [_rejected_entry(row, batch, actor, now) for row in batch.rejections]
-        if not entries:
+        """After-write hook: the record of this request (a 409 means it is already there)."""
+        lines = [revision_line(e.doc, e.rev, e.verdict) for e in batch.written]
+        lines += [_refused_line(row) for row in batch.rejections]
+        if not lines:
             return
-        failures = [r for r in self.db.bulk_docs(entries)
-                    if r.get("error") and r["error"] != "conflict"]
-        if failures:
-            log.error("audit entries not written: %s", failures)
+        req = batch.request
+        record = device_write_record(
+            req.request_id, req.village, req.principal.username if req.principal else "-",
+            utc_now(), {"device_id": req.device.get("id"),
+                        "app_version": req.device.get("app_version"),
+                        "request_id": req.request_id}, lines)
+        try:
+            self.db.put(record)
+        except Conflict:
+            pass
 
-    def entries(self, action: str | None = None) -> list[dict]:
-        """Audit entries, optionally of one action (for tests and small installations)."""
-        prefix = f"audit:{action}:" if action else "audit:"
-        return list(self.db.docs_with_prefix(prefix))
+    def lines(self, action: str | None = None) -> Iterator[dict]:
+        """Every audit line, flattened with its record's who/when (small installations, tests)."""
+        for record in self.db.docs_with_prefix("audit:write:"):
+            for line in record["details"].get("lines", []):
+                if action is None or line["action"] == action:
+                    yield {**line, "at": record["at"], "actor": record["actor"],
+                           "village_code": record["village_code"],
+                           "device_id": record["details"].get("device_id"),
+                           "app_version": record["details"].get("app_version"),
+                           "request_id": record["details"].get("request_id")}
+
+    def receipts(self, doc_id: str, revs: list[str]) -> dict[str, dict]:
+        """The first receipt of each revision: {rev: {username, received_at, device_id}}."""
+        rows = self.db.server.json(
+            "POST", f"{self.db.path}/{AUDIT_DDOC}/_view/by_subject",
+            json_body={"keys": [[doc_id, rev] for rev in revs]}, idempotent=True)["rows"]
+        found: dict[str, dict] = {}
+        for row in rows:
+            value, rev = row["value"], row["key"][1]
+            if value["action"] != "received":
+                continue
+            if rev not in found or value["at"] < found[rev]["received_at"]:
+                found[rev] = {"username": value["actor"], "received_at": value["at"],
+                              "device_id": value["device_id"]}
+        return found

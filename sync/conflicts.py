@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from models.doc_ids import audit_id, conflict_archive_id, review_task_id, type_of_id
+from models.doc_ids import conflict_archive_id, review_task_id, type_of_id
 from models.household_merge import META_KEYS, MergeResult, merge_households, revision_order
+from sync.audit import AuditTrail
 from sync.couch import Conflict, CouchError, CouchServer, Database, NotFound
 from sync.design_docs import CONFLICTS_VIEW
 from sync.directory import utc_now
@@ -199,18 +200,9 @@ class ConflictResolver:
 
     def _authors(self, doc_id: str, revs: list[str]) -> dict[str, dict]:
         """Who wrote each revision and when the server received it (the audit trail)."""
-        keys = [audit_id("received", doc_id, rev) for rev in revs]
-        rows = self.couch.database(self.names.audit).all_docs(keys=keys, include_docs=True)
-        entries = {row.get("key"): row.get("doc") for row in rows["rows"]}
-        found = {}
-        for rev, key in zip(revs, keys):
-            entry = entries.get(key)
-            if entry:
-                found[rev] = {"username": entry.get("actor"), "received_at": entry.get("at"),
-                              "device_id": (entry.get("details") or {}).get("device_id")}
-            else:
-                found[rev] = {"username": None, "received_at": None, "device_id": None}
-        return found
+        found = AuditTrail(self.couch.database(self.names.audit)).receipts(doc_id, revs)
+        unknown = {"username": None, "received_at": None, "device_id": None}
+        return {rev: found.get(rev, unknown) for rev in revs}
 
     @staticmethod
     def _write_new(db: Database, docs: list[dict]) -> None:

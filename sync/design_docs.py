@@ -40,3 +40,19 @@ def same_design(current: dict | None, wanted: dict) -> bool:
 
 # Mango indexes: (name, fields). Always query `_find` with `use_index` naming one of these.
 VILLAGE_INDEXES = (("by-type", ["type"]),)
+
+
+AUDIT_DDOC = "_design/audit"
+
+
+def audit_design_doc() -> dict:
+    """The audit database's design document: revisions -> the requests that carried them."""
+    return {"_id": AUDIT_DDOC, "language": "javascript",
+            "views": {"by_subject": {"map": _source("audit_by_subject_map.js")}}}
+
+
+def photos_design_doc() -> dict:
+    """The photos database's design document: fingerprints cut in four 16-bit chunks, so a
+    photo within a few bits of another shares at least one chunk with it (sync/photo_desk.py)."""
+    return {"_id": "_design/photos", "language": "javascript",
+            "views": {"by_phash_chunk": {"map": _source("photos_by_phash_chunk_map.js")}}}

@@ -1,6 +1,7 @@
 """The directory database: jurisdictions and accounts, read and written."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -14,6 +15,25 @@ from sync.couch import Database
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with milliseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Listeners:
+    """Callbacks told the username of every account this process changes (weakly held)."""
+
+    def __init__(self) -> None:
+        self._methods: list[weakref.WeakMethod] = []
+
+    def add(self, method) -> None:
+        self._methods = [m for m in self._methods if m() is not None] + [weakref.WeakMethod(method)]
+
+    def notify(self, username: str) -> None:
+        for ref in list(self._methods):
+            method = ref()
+            if method is not None:
+                method(username)
+
+
+ACCOUNT_LISTENERS = _Listeners()
 
 
 class UnknownAccount(LookupError):
@@ -77,6 +97,7 @@ class Directory:
         doc = self.require_account(username)
         doc.update(changes, updated_at=utc_now())
         self.db.put(doc)
+        ACCOUNT_LISTENERS.notify(username)
         return doc
 
     def set_disabled(self, username: str, disabled: bool) -> dict:

@@ -206,12 +206,17 @@ class SyncGateway:
                                  self.classify)
         self._guard_written_once(req, batch)
         results = list(batch.rejections)
-        if batch.accepted:
+        if batch.accepted and not batch.rejections:  # the common case: forward the bytes as sent
+            upstream = self.couch.json("POST", self._path(req, "_bulk_docs"), data=req.body,
+                                       headers={"Content-Type": "application/json"},
+                                       idempotent=not new_edits)
+        elif batch.accepted:
             payload = {"docs": [entry.doc for entry in batch.accepted]}
             if not new_edits:
                 payload["new_edits"] = False
             upstream = self.couch.json("POST", self._path(req, "_bulk_docs"), json_body=payload,
                                        idempotent=not new_edits)
+        if batch.accepted:
             batch.record_upstream(upstream)
             results.extend(upstream)
         self._after_write(batch)

@@ -18,7 +18,6 @@ import time
 
 from models.doc_ids import review_task_id
 from sync.couch import Conflict, CouchError, CouchServer, Database
-from sync.design_docs import same_design
 from sync.directory import utc_now
 from sync.photo_feedback import photo_feedback
 from sync.naming import DatabaseNames
@@ -29,12 +28,7 @@ log = logging.getLogger("fieldsync.photos")
 
 LEASE_S = 120.0
 MAX_ATTEMPTS = 5
-PHOTOS_DDOC = {
-    "_id": "_design/photos", "language": "javascript",
-    "views": {"by_phash_chunk": {"map": (
-        "function (doc) { if (doc.type === 'photo_record' && doc.phash) {"
-        " for (var i = 0; i < 4; i++) { emit([i, doc.phash.substr(i * 4, 4)], null); } } }")}},
-}
+
 
 
 def _key(*parts: str) -> str:
@@ -50,12 +44,6 @@ class PhotoDesk:
     @property
     def db(self) -> Database:
         return self.couch.database(self.names.photos)
-
-    def ensure_design(self) -> None:
-        """Install the photos database's design document (idempotent)."""
-        current = self.db.get_or_none(PHOTOS_DDOC["_id"])
-        if not same_design(current, PHOTOS_DDOC):
-            self.db.put({**PHOTOS_DDOC, **({"_rev": current["_rev"]} if current else {})})
 
     # --- 1. queue ---------------------------------------------------------------------------
     def enqueue(self, batch: WriteBatch) -> None:

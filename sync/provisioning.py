@@ -14,7 +14,8 @@ from models.accounts import account_doc_id, generate_password, hash_password, ve
 from models.hierarchy import LEVELS, jurisdiction_doc_id
 from models.provisioning import ParsedFile, RowProblem
 from sync.couch import ADMIN_ONLY_SECURITY, CouchServer, Database
-from sync.design_docs import VILLAGE_DDOC, VILLAGE_INDEXES, same_design, village_design_doc
+from sync.design_docs import (VILLAGE_INDEXES, audit_design_doc, photos_design_doc, same_design,
+                               village_design_doc)
 from sync.directory import Directory, utc_now
 from sync.naming import DatabaseNames
 
@@ -32,14 +33,26 @@ def _secure(db: Database) -> bool:
     return True
 
 
+def ensure_design_doc(db: Database, wanted: dict) -> bool:
+    """Install or update one design document; False when it was already as wanted."""
+    current = db.get_or_none(wanted["_id"])
+    if same_design(current, wanted):
+        return False
+    db.put({**wanted, **({"_rev": current["_rev"]} if current else {})})
+    return True
+
+
 def ensure_server_databases(couch: CouchServer, names: DatabaseNames) -> list[str]:
-    """Create the server-owned databases (admin-only); returns the names created."""
+    """Create the server-owned databases (admin-only) and their design documents; returns the
+    names created."""
     created = []
     for name in names.server_databases:
         db = couch.database(name)
         if db.create():
             created.append(name)
         _secure(db)
+    ensure_design_doc(couch.database(names.audit), audit_design_doc())
+    ensure_design_doc(couch.database(names.photos), photos_design_doc())
     return created
 
 
@@ -48,13 +61,7 @@ def ensure_village_database(couch: CouchServer, names: DatabaseNames, code: str)
     db = couch.database(names.village(code))
     changed = db.create()
     changed |= _secure(db)
-    wanted = village_design_doc(code)
-    current = db.get_or_none(VILLAGE_DDOC)
-    if not same_design(current, wanted):
-        if current:
-            wanted["_rev"] = current["_rev"]
-        db.put(wanted)
-        changed = True
+    changed |= ensure_design_doc(db, village_design_doc(code))
     if changed:
         for index_name, index_fields in VILLAGE_INDEXES:
             db.create_index(index_fields, index_name, ddoc="fieldsync-indexes")

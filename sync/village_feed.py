@@ -159,7 +159,10 @@ class VillageFeed:
                 break
         if since != start:
             self._save_checkpoint(village, checkpoint, since)
-        if complete:
+        if complete and since == update_seq:
+            # only skip this village later when the feed itself has reached the sequence the
+            # database reported: pouchdb-server can report a write in `update_seq` a moment
+            # before its changes feed lists it (sequences are compared for equality only)
             self._seen[village] = update_seq
         return handled
 

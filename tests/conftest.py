@@ -77,7 +77,9 @@ def services(settings: Settings) -> Services:
     """Wired services with the server databases created."""
     svc = build_services(settings)
     ensure_server_databases(svc.couch, svc.names)
-    return svc
+    yield svc
+    if "authenticator" in svc.__dict__:
+        svc.authenticator.accounts.stop()
 
 
 @pytest.fixture

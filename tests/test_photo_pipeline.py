@@ -23,7 +23,6 @@ def visit_with_photo(doc_id: str, household_id: str, data: bytes) -> dict:
 
 
 def drain(services) -> None:
-    services.photo_desk.ensure_design()
     for _ in range(10):
         if services.photo_desk.process_pending("test-worker") == 0:
             return

@@ -82,3 +82,27 @@ def test_repeated_wrong_passwords_lock_the_account_but_not_its_device_token(prov
     assert locked.status_code == 429 and locked.json()["error"] == "account_locked"
     assert int(locked.headers["Retry-After"]) > 800
     assert requests.get(f"{live_server}/sync/{VILLAGE}/", auth=("chen.zq", token)).status_code == 200
+
+
+def test_disabling_from_another_process_reaches_the_cached_account(provisioned, live_server,
+                                                                   cli_env):
+    """The web process caches accounts; the CLI disabling one must still take effect at once."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    url = f"{live_server}/sync/{VILLAGE}/"
+    auth = ("chen.zq", "device-pass-1")
+    for _ in range(3):  # now certainly cached
+        assert requests.get(url, auth=auth).status_code == 200
+    exe = str(Path(sys.executable).parent / "fieldsync")
+    done = subprocess.run([exe, "user", "disable", "chen.zq"], env=cli_env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    deadline, status = time.monotonic() + 2.0, None
+    while time.monotonic() < deadline:
+        status = requests.get(url, auth=auth).status_code
+        if status == 401:
+            break
+        time.sleep(0.02)
+    assert status == 401  # evicted by the directory's changes feed, well within 2 s

@@ -60,9 +60,8 @@ def test_written_once_documents_cannot_be_rewritten(provisioned, make_device):
         (request["_id"], "written_once")]
     server_copy = provisioned.couch.database(provisioned.names.village(VILLAGE)).get(request["_id"])
     assert server_copy["description"] == request["description"]
-    rejected = provisioned.audit.entries("rejected")
-    assert [(e["subject_id"], e["details"]["code"]) for e in rejected] == [
-        (request["_id"], "written_once")]
+    rejected = list(provisioned.audit.lines("rejected"))
+    assert [(e["subject_id"], e["code"]) for e in rejected] == [(request["_id"], "written_once")]
 
 
 def test_accepted_mediation_requests_reach_the_alert_path_at_once(provisioned, make_device):
@@ -78,6 +77,8 @@ def test_accepted_mediation_requests_reach_the_alert_path_at_once(provisioned, m
     phone.one({"op": "put", "doc": visit})
     assert phone.one({"op": "push"})["ok"]
     assert heard == [(VILLAGE, request["_id"], stored["rev"])]
-    received = [e for e in provisioned.audit.entries("received") if e["subject_id"] == request["_id"]]
-    assert received[0]["details"]["verdict"] == "accept"
-    assert received[0]["details"]["device_id"] == phone.device_id
+    received = [e for e in provisioned.audit.lines("received") if e["subject_id"] == request["_id"]]
+    assert received[0]["verdict"] == "accept"
+    assert received[0]["device_id"] == phone.device_id
+    receipt = provisioned.audit.receipts(request["_id"], [stored["rev"]])[stored["rev"]]
+    assert receipt["username"] == "chen.zq" and receipt["received_at"] == received[0]["at"]

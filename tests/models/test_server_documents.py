@@ -4,7 +4,8 @@ from marshmallow import ValidationError
 
 from models import doc_ids
 from models.examples import example
-from models.quarantine import feedback_document, quarantine_entry, receipt_entry
+from models.quarantine import (device_write_record, feedback_document, quarantine_entry,
+                               revision_line)
 from models.registry import REGISTRY, SERVER, classify_device_document, load_document
 
 VILLAGE = "441226100201"
@@ -39,11 +40,14 @@ def test_a_quarantined_revision_gets_feedback_an_entry_and_a_receipt():
     verdict = classify_device_document(visit, VILLAGE)
     feedback = load_document(feedback_document(visit, "1-abc", verdict, VILLAGE, NOW))
     entry = load_document(quarantine_entry(visit, "1-abc", verdict, VILLAGE, NOW))
-    receipt = load_document(receipt_entry(visit, "1-abc", verdict, VILLAGE, "liang.wei", NOW))
+    receipt = load_document(device_write_record(
+        "req-1", VILLAGE, "liang.wei", NOW, {"device_id": "dev-1"},
+        [revision_line(visit, "1-abc", verdict)]))
     assert feedback["_id"] == entry["feedback_id"] == f"feedback:{visit['_id']}:1-abc"
     assert feedback["problems"][0]["field"] == "verdict" and feedback["codes"] == ["invalid_choice"]
     assert entry["state"] == "open" and entry["target"]["type"] == "verification_visit"
-    assert receipt["details"]["verdict"] == "quarantine" and receipt["at"] == NOW
+    assert receipt["details"]["lines"][0]["verdict"] == "quarantine" and receipt["at"] == NOW
+    assert receipt["details"]["lines"][0]["subject_rev"] == "1-abc"
 
 
 @pytest.mark.parametrize("doc", [
