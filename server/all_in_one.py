@@ -60,9 +60,7 @@ class AllInOne:
             if self.demo:
                 from server.demo import load_demo
                 echo(f"demo data: {load_demo(services)} document(s) written")
-            # glibc's per-thread arenas let a 16-thread web process grow without bound
-            # (docs/performance.md); two arenas keep it flat at no cost in speed
-            env = {"MALLOC_ARENA_MAX": "2", **os.environ, **settings.child_env()}
+            env = {**os.environ, **settings.child_env()}
             for part in ("worker", "web"):
                 child = SupervisedProcess(part, [sys.executable, "-m", "server", part], env=env)
                 child.start()

@@ -22,6 +22,19 @@ def _setup_logging(settings: Settings) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas: with one arena per waitress thread, a web process's RSS grew
+    ~16 MB per 5,000 synced documents without levelling off; with two it stays flat at no cost
+    in speed (docs/performance.md). Same effect as MALLOC_ARENA_MAX, set from inside."""
+    if not sys.platform.startswith("linux") or os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8 = M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def _stop_on_signals(stop) -> None:
     """First SIGINT/SIGTERM: `stop()`; a second one: exit at once."""
     state = {"asked": False}
@@ -56,6 +69,7 @@ def web(settings: Settings) -> None:
     from waitress import serve
 
     from server.app import create_app
+    _limit_malloc_arenas()
     app = create_app(settings)
     click.echo(f"fieldsync web on http://{settings.http_host}:{settings.http_port}/")
     serve(app, host=settings.http_host, port=settings.http_port, threads=settings.http_threads,

@@ -1,0 +1,231 @@
+"""No-loss chaos test: five PouchDB devices over two villages edit households offline and sync at
+random moments while the gateway and the worker are killed with SIGKILL and restarted.
+
+Reproduce a run with FIELDSYNC_CHAOS_SEED=<the printed seed>. At the end every device and the
+server hold the same winning revisions; every value a device wrote is the winning value, was
+overwritten by a later edit made on top of it, or is in the conflict archive; every mediation
+request has exactly one alert.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import Device
+from models import hlc
+from models.examples import example
+from server.embedded_couchdb import free_port
+
+VILLAGES = {"441226101201": ["chen.zq", "chen.two", "chen.three"],
+            "441226101202": ["li.xy", "li.two"]}
+FIELDS = ("address", "notes", "income_per_capita_fen", "phones")
+ROUNDS = 5
+EXE = str(Path(sys.executable).parent / "fieldsync")
+
+
+class Part:
+    """`fieldsync web` or `fieldsync worker` as a child process we can SIGKILL and restart."""
+
+    def __init__(self, command: str, env: dict, log: Path):
+        self.command, self.env, self.log = command, env, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen([EXE, self.command], env=self.env, stdout=out,
+                                            stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+
+def _wait_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/sync/", timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise AssertionError("the web process did not come back")
+
+
+class Cadre:
+    """One device and what it wrote: (doc id, field, value, revision that carried it)."""
+
+    def __init__(self, device: Device, node: str):
+        self.device, self.node, self.clock = device, node, None
+        self.writes: list[tuple[str, str, object, str, str]] = []
+
+    def edit(self, doc_id: str, rng: random.Random, serial: int) -> None:
+        doc = self.device.one({"op": "get", "id": doc_id})
+        field = rng.choice(FIELDS)
+        value: object = {"address": f"{self.node} 第{serial}号",
+                         "notes": f"{self.node} note {serial}",
+                         "income_per_capita_fen": rng.randrange(100_000, 2_000_000),
+                         "phones": [f"139{rng.randrange(10_000_000, 99_999_999)}"]}[field]
+        self.clock = hlc.tick(int(time.time() * 1000), self.clock, self.node)
+        doc[field] = value
+        doc.setdefault("field_stamps", {})[field] = self.clock
+        doc.pop("_conflicts", None)
+        parent = doc["_rev"]
+        stored = self.device.one({"op": "put", "doc": doc})
+        assert stored.get("ok"), stored
+        self.writes.append((doc_id, field, value, stored["rev"], parent))
+
+
+@pytest.mark.e2e
+def test_no_value_is_lost_while_parts_are_killed(provisioned, cli_env, tmp_path):
+    seed = int(os.environ.get("FIELDSYNC_CHAOS_SEED") or random.randrange(1, 10 ** 6))
+    print(f"chaos seed: {seed} (rerun with FIELDSYNC_CHAOS_SEED={seed})")
+    rng = random.Random(seed)
+    for village, cadres in VILLAGES.items():
+        for username in cadres:
+            if provisioned.directory.account(username) is None:
+                provisioned.directory.add_account(
+                    {"username": username, "display_name": username, "role": "cadre",
+                     "jurisdiction": village, "phone": None, "disabled": False}, "device-pass-1")
+            else:
+                provisioned.directory.reset_password(username, "device-pass-1")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**cli_env, "FIELDSYNC_HTTP_PORT": str(port), "FIELDSYNC_ALERT_SWEEP_INTERVAL_S": "1"}
+    web, worker = Part("web", env, tmp_path / "web.log"), Part("worker", env, tmp_path / "worker.log")
+    web.start()
+    worker.start()
+    _wait_up(base)
+    cadres: dict[str, list[Cadre]] = {}
+    for village, usernames in VILLAGES.items():
+        cadres[village] = [Cadre(Device(tmp_path / f"{u}-dev", f"{base}/sync/{village}", u,
+                                        "device-pass-1", f"dev-{u}"), f"dev-{u}")
+                           for u in usernames]
+    households: dict[str, list[str]] = {}
+    requests_made: list[str] = []
+    try:
+        for village, group in cadres.items():
+            ids = []
+            for n in range(3):
+                doc = example("household")
+                doc.update(_id=f"household:{rng.randrange(16 ** 8):08x}-0000-4000-8000-{n:012d}",
+                           village_code=village)
+                group[0].device.one({"op": "put", "doc": doc})
+                ids.append(doc["_id"])
+            households[village] = ids
+            assert group[0].device.one({"op": "push"})["ok"]
+            for cadre in group[1:]:
+                assert cadre.device.one({"op": "pull"})["ok"]
+        serial = 0
+        for _ in range(ROUNDS):
+            for village, group in cadres.items():
+                for cadre in group:  # offline edits, often of the same households
+                    for _ in range(rng.randrange(1, 3)):
+                        serial += 1
+                        cadre.edit(rng.choice(households[village]), rng, serial)
+                    if rng.random() < 0.3:
+                        request = example("mediation_request")
+                        request.update(_id=f"mediation:{rng.randrange(16 ** 8):08x}-0000-4000-"
+                                           f"8000-{serial:012d}", village_code=village)
+                        cadre.device.one({"op": "put", "doc": request})
+                        requests_made.append(request["_id"])
+            syncing = [c for group in cadres.values() for c in group if rng.random() < 0.7]
+            threads = [threading.Thread(target=c.device.run, args=({"op": "push"}, {"op": "pull"}))
+                       for c in syncing]
+            for thread in threads:
+                thread.start()
+            time.sleep(rng.uniform(0.05, 0.6))
+            victim = rng.choice([web, worker])
+            victim.kill()  # mid-sync
+            for thread in threads:
+                thread.join(timeout=120)
+            victim.start()
+            _wait_up(base)
+        # calm: everyone syncs until nothing moves, the worker reconciles
+        for _ in range(4):
+            for group in cadres.values():
+                for cadre in group:
+                    cadre.device.run({"op": "push"}, {"op": "pull"})
+            for _ in range(20):
+                if provisioned.reconciliation.run() == 0:
+                    break
+    finally:
+        web.kill()
+        worker.kill()
+    provisioned.alerts.sweep.sweep()
+    _assert_converged(provisioned, cadres, seed)
+    _assert_nothing_lost(provisioned, cadres, seed)
+    _assert_one_alert_each(provisioned, requests_made, seed)
+
+
+def _server_rows(services, village: str) -> list[list[str]]:
+    db = services.couch.database(services.names.village(village))
+    return [[row["id"], row["value"]["rev"]] for row in db.all_docs()["rows"]
+            if not row["id"].startswith("_design/")]
+
+
+def _assert_converged(services, cadres, seed) -> None:
+    for village, group in cadres.items():
+        db = services.couch.database(services.names.village(village))
+        conflicted = db.view("fieldsync", "conflicts")["rows"]
+        assert conflicted == [], f"seed {seed}: conflicts left: {conflicted}"
+        server = _server_rows(services, village)
+        for cadre in group:
+            cadre.device.one({"op": "pull"})
+            local = cadre.device.one({"op": "all_docs"})["rows"]
+            assert local == server, f"seed {seed}: {cadre.node} differs from the server"
+
+
+def _assert_nothing_lost(services, cadres, seed) -> None:
+    """Each written value won, or was overwritten by an edit made on top of it (the winner's
+    history, or a later device edit whose own fate is accounted for), or is archived."""
+    review = services.couch.database(services.names.review)
+    archive = list(review.docs_with_prefix("conflict:"))
+    writes = [w for group in cadres.values() for c in group for w in c.writes]
+    children: dict[str, list[str]] = {}
+    for _, _, _, rev, parent in writes:
+        children.setdefault(parent, []).append(rev)
+    for village, group in cadres.items():
+        db = services.couch.database(services.names.village(village))
+        for cadre in group:
+            for doc_id, field, value, rev, _ in cadre.writes:
+                winner = db.get(doc_id, revs="true")
+                start, ids = winner["_revisions"]["start"], winner["_revisions"]["ids"]
+                ancestry = {f"{start - i}-{rev_id}" for i, rev_id in enumerate(ids)}
+                archived_revs = {a.get("losing_rev") for a in archive if a.get("doc_id") == doc_id}
+                later = _descendants(rev, children)
+                if winner.get(field) == value or ancestry & later or archived_revs & later:
+                    continue  # it won, an edit was made on top of it, or its branch is archived
+                kept = [a for a in archive if a.get("doc_id") == doc_id
+                        and a.get("field") == field and a.get("losing_value") == value]
+                assert kept, f"seed {seed}: {cadre.node}'s {field}={value!r} ({rev}) was lost"
+
+
+def _descendants(rev: str, children: dict[str, list[str]]) -> set[str]:
+    """`rev` and every device revision written on top of it."""
+    found, todo = set(), [rev]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, []))
+    return found
+
+
+def _assert_one_alert_each(services, requests_made, seed) -> None:
+    alerts = [doc for doc in services.couch.database(services.names.alerts)
+              .docs_with_prefix("alert:") if doc.get("type") == "alert"]
+    by_request = {}
+    for alert in alerts:
+        by_request.setdefault(alert["request_id"], []).append(alert["_id"])
+    assert sorted(by_request) == sorted(requests_made), f"seed {seed}: alerts missing or extra"
+    assert all(len(ids) == 1 for ids in by_request.values()), f"seed {seed}: duplicate alerts"
