@@ -76,7 +76,31 @@ def load_demo(services) -> int:
     if plan.problems:  # the demo data is ours: a problem here is a bug
         raise RuntimeError([p.describe("en") for p in plan.problems])
     apply_plan(plan, services.couch, services.names)
-    return plan.changes
+    written = plan.changes
+    villages = [j["code"] for j in demo_provisioning()["jurisdictions"] if j["level"] == "village"]
+    for index, village in enumerate(villages):
+        results = services.couch.database(services.names.village(village)).bulk_docs(
+            demo_households(village, index))
+        written += sum(1 for r in results if "error" not in r)  # a conflict: already loaded
+        if index % 3 == 0:  # a pending mediation request in the first village of each town
+            request = demo_mediation_request(village, index)
+            written += services.couch.database(services.names.village(village)).create_doc(request)
+    return written
+
+
+def demo_mediation_request(village: str, index: int) -> dict:
+    """One villager's online request; the worker's sweep raises its alert like any other."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from models.examples import example
+    doc = example("mediation_request")
+    doc.update(_id=f"mediation:{uuid.uuid5(uuid.NAMESPACE_URL, f'fieldsync-demo/{village}/m')}",
+               village_code=village, source={"channel": "villager_online"},
+               recorded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               category=("neighbourhood", "land_forest", "wages")[index % 3],
+               applicant={"name": _person(index + 40), "phone": f"1392661{index:04d}"})
+    return doc
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -85,3 +109,42 @@ def demo_logins() -> list[tuple[str, str, str]]:
     wanted = ("admin.zq", "county1", "town11", "cadre111", "cadre112")
     return [(a["username"], a["role"], names[a["jurisdiction"]])
             for a in demo_provisioning()["accounts"] if a["username"] in wanted]
+
+
+HOUSEHOLDS_PER_VILLAGE = 6
+STATUSES = ("lifted", "lifted", "lifted", "monitored", "at_risk", "not_lifted")
+
+
+def _id_number(county: str, born: str, serial: int) -> str:
+    from models.identity import check_character
+    first17 = f"{county[:6]}{born}{serial:03d}"
+    return first17 + check_character(first17)
+
+
+def demo_households(village: str, village_index: int) -> list[dict]:
+    """Plausible roster entries for one demo village (valid ID numbers, phones, stamps)."""
+    import uuid
+
+    from models.examples import example
+    from models.household import STAMPED_FIELDS
+    stamp_base = 1_764_547_200_000  # 2025-12-01, the start of the demo season
+    households = []
+    for n in range(HOUSEHOLDS_PER_VILLAGE):
+        seed = village_index * 100 + n
+        doc = example("household")
+        head_name = _person(seed)
+        head_id = _id_number(village, f"19{60 + seed % 30:02d}0{1 + seed % 9}1{seed % 9}", seed % 1000)
+        doc.update(
+            _id=f"household:{uuid.uuid5(uuid.NAMESPACE_URL, f'fieldsync-demo/{village}/{n}')}",
+            village_code=village, poverty_status=STATUSES[n % len(STATUSES)],
+            head={"name": head_name, "id_number": head_id},
+            phones=[f"13{5 + seed % 4}{(seed * 7919) % 100_000_000:08d}"],
+            address=f"{village[-3:]}组{n + 1}号", income_per_capita_fen=600_000 + seed * 3_137 % 900_000,
+            notes="" if n % 3 else "2025年入户核查：住房安全，需跟进医保缴费。")
+        doc["members"] = [{**doc["members"][0], "name": head_name, "id_number": head_id}]
+        doc["indicators"]["safe_housing"] = n % 5 != 0
+        stamp = f"{stamp_base + seed:013d}-00000-demo"
+        doc["field_stamps"] = {path: stamp for path in STAMPED_FIELDS
+                               if path.split(".")[0] in doc and doc.get(path.split(".")[0]) is not None}
+        households.append(doc)
+    return households
