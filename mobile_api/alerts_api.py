@@ -94,6 +94,7 @@ def _acted(action, alert_id: str, *args):
 @bp.post("/alerts/<alert_id>/acknowledge")
 def acknowledge(alert_id: str):
     """Acknowledge: the escalation chain stops."""
+    official()  # authenticate before reading the body: 401, not 400/422, for strangers
     body = load_json(acknowledge_input) if request.content_length else {}
     return _acted(services().alerts.casework.acknowledge, alert_id, body.get("note"))
 
@@ -101,6 +102,7 @@ def acknowledge(alert_id: str):
 @bp.post("/alerts/<alert_id>/assign")
 def assign(alert_id: str):
     """Assign a mediator."""
+    official()  # authenticate before reading the body: 401, not 400/422, for strangers
     body = load_json(assign_input)
     return _acted(services().alerts.casework.assign, alert_id, body["mediator"], body.get("note"))
 
@@ -108,6 +110,7 @@ def assign(alert_id: str):
 @bp.post("/alerts/<alert_id>/resolve")
 def resolve(alert_id: str):
     """Resolve with an outcome: reminders stop."""
+    official()  # authenticate before reading the body: 401, not 400/422, for strangers
     body = load_json(resolve_input)
     return _acted(services().alerts.casework.resolve, alert_id, body["outcome"], body.get("note"))
 

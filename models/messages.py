@@ -148,6 +148,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                   "This kind of review task is not decided by choosing a value"),
     "review_pick_invalid": ("请给出 pick（候选值序号）或 value（修改后的值）之一",
                             "Give either pick (a candidate's index) or value (an edited value)"),
+    # reports (central office and county officials)
+    "report_unknown": ("报表 {name} 不存在（可选 coverage、lifted_but_failing、mediation_sla、open_work）",
+                       "No report {name} (coverage, lifted_but_failing, mediation_sla, open_work)"),
+    "report_format_unknown": ("报表格式 {format} 不支持（可选 json、csv、xlsx）",
+                              "Report format {format} is not supported (json, csv, xlsx)"),
+    "report_date_invalid": ("日期 {value} 无效（格式 YYYY-MM-DD，且起始不晚于结束）",
+                            "Date {value} is not valid (YYYY-MM-DD, and from must not be after to)"),
 }
 
 

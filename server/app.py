@@ -5,6 +5,8 @@ from flask import Flask
 
 from mobile_api import (alerts_api, alerts_stream, device_api, duty_api, health, pages, photos_api,
     public_api, review_api, session_api, sync_routes)
+from mobile_api import monitoring_api, openapi
+from mobile_api import reports_api
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -31,4 +33,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(duty_api.bp)
     app.register_blueprint(review_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(reports_api.bp)
+    app.register_blueprint(reports_api.page_bp)
+    app.register_blueprint(monitoring_api.bp)
+    app.register_blueprint(openapi.bp)
     return app

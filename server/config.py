@@ -46,6 +46,7 @@ class Settings:
     alert_inline_dispatch: bool = True
     max_alert_streams: int = 32
     min_app_version: str = "1.0.0"
+    income_line_yuan: float = 4000.0        # reports: yearly income per person below this fails
 
     @property
     def embedded(self) -> bool:
@@ -76,6 +77,7 @@ class Settings:
             "longpoll_cap_s": float(get("LONGPOLL_CAP_S") or cls.longpoll_cap_s),
             "max_held_longpolls": int(get("MAX_HELD_LONGPOLLS") or cls.max_held_longpolls),
             "min_app_version": get("MIN_APP_VERSION") or cls.min_app_version,
+            "income_line_yuan": float(get("INCOME_LINE_YUAN") or cls.income_line_yuan),
             **_alert_settings(cls, get),
         }
         if get("SECRET_KEY"):
@@ -101,6 +103,7 @@ class Settings:
                  "LONGPOLL_CAP_S": str(self.longpoll_cap_s),
                  "MAX_HELD_LONGPOLLS": str(self.max_held_longpolls),
                  "MIN_APP_VERSION": self.min_app_version,
+                 "INCOME_LINE_YUAN": str(self.income_line_yuan),
                  **{name: None if value is None else str(value)
                     for name, value in alert_env(self).items()}}
         return {f"FIELDSYNC_{k}": v for k, v in pairs.items() if v is not None}

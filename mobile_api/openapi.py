@@ -1,0 +1,502 @@
+"""`GET /api/openapi.json`: the OpenAPI 3 description of every endpoint of the app.
+
+The whole document comes from one table, ENDPOINTS, below: one `Op(...)` per operation. To
+document a new endpoint, add one entry: its method and path, who may call it, its parameters,
+its request body (a marshmallow schema from models/ is converted by apispec), its success
+answers and the error codes it can give by status. Errors common to many endpoints (401 and 429
+for authentication, 426 for the app version gate, 413 for bodies, 500/503) are added by
+`_responses`, so an entry lists only what is particular to it. Every error has the one body of
+mobile_api/errors.py (component `Error`).
+
+tests/test_openapi_contract.py fuzzes the live app against this document (schemathesis): an
+undocumented status code, content type or body shape fails the suite.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, jsonify
+from marshmallow import Schema, fields
+
+from mobile_api.report_files import XLSX_TYPE
+from models.alerts import AcknowledgeInput, AssignInput, CaseEventInput, ResolveInput
+from models.duty_roster import DutyRosterInput
+from models.mediation import MediationRequestSchema
+from models.session import LoginSchema
+from sync.reports import REPORTS
+
+bp = Blueprint("openapi", __name__)
+VERSION = "1"
+
+# --- request bodies that have no schema of their own in models/ -------------------------------
+PUBLIC_FORM_FIELDS = ("applicant", "other_parties", "category", "description",
+                      "amount_in_dispute_fen", "urgency")
+
+
+PublicMediationRequest = Schema.from_dict({
+    # `POST /api/v1/public/mediation-requests`: the fields of a mediation request a villager
+    # fills in (models/mediation.py), plus the village
+    "village_code": fields.String(required=True, metadata={
+        "description": "12-digit village code (村级行政区划代码)", "example": "441226101201"}),
+    **{name: MediationRequestSchema._declared_fields[name] for name in PUBLIC_FORM_FIELDS},
+}, name="PublicMediationRequest")
+
+
+class ReviewDecision(Schema):
+    """`POST /api/v1/review/tasks/<id>/decision`: `pick` (a candidate's index) or `value`."""
+    pick = fields.Integer(metadata={"description": "index of the chosen candidate"})
+    value = fields.Raw(allow_none=True, metadata={"description": "an edited value (may be null)"})
+    notes = fields.String(metadata={"description": "reviewer's notes"})
+
+
+# --- response bodies -----------------------------------------------------------------------
+def obj(required: tuple[str, ...] = (), **properties: dict) -> dict:
+    """A JSON object schema (extra properties allowed: answers may grow)."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+STR, INT, NUM, BOOL, ANY_OBJ = ({"type": "string"}, {"type": "integer"}, {"type": "number"},
+                                {"type": "boolean"}, {"type": "object"})
+NSTR, NNUM = {"type": "string", "nullable": True}, {"type": "number", "nullable": True}
+
+
+def arr(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+RESPONSE_SCHEMAS: dict[str, dict] = {
+    "Error": obj(("error", "message", "reason", "messages", "details"),
+                 error={"type": "string", "description": "stable machine-readable code"},
+                 message={"type": "string", "description": "text in the caller's language"},
+                 reason={"type": "string", "description": "same as message (PouchDB shows it)"},
+                 messages=obj(("zh", "en"), zh=STR, en=STR),
+                 details=arr(obj(field=STR, code=STR, message=obj(zh=STR, en=STR)))),
+    "Health": obj(("status", "couchdb", "worker"), status={"type": "string",
+                                                           "enum": ["ok", "unhealthy"]},
+                  couchdb=obj(("ok",), ok=BOOL), worker=obj(("ok",), ok=BOOL,
+                                                            heartbeat_age_s=NNUM)),
+    "Login": obj(("username", "role", "jurisdiction", "token", "expires_at", "sync_url"),
+                 username=STR, role=STR, jurisdiction=STR, display_name=NSTR, token=STR,
+                 expires_at=STR, sync_url=NSTR),
+    "DeviceList": obj(("devices", "count"), devices=arr(obj(("device_id",), device_id=STR)),
+                      count=INT),
+    "RevokedDevice": obj(("ok", "device_id", "username"), ok=BOOL, device_id=STR, username=STR),
+    "Bootstrap": obj(("account", "hierarchy", "form_options", "server_time", "limits"),
+                     account=obj(("username", "role", "jurisdiction")),
+                     hierarchy=arr(obj(("code", "name", "level"))), form_options=ANY_OBJ,
+                     server_time=STR, server_time_ms=INT, min_app_version=NSTR,
+                     sync_path=NSTR, limits=ANY_OBJ),
+    "FeedbackList": obj(("feedback", "count"), feedback=arr(ANY_OBJ), count=INT),
+    "Filed": obj(("ok", "id", "village_code"), ok=BOOL, id=STR, village_code=STR),
+    "PhotoBacklog": obj(("pending", "dead"), pending=INT, dead=INT),
+    "AlertList": obj(("page", "per_page", "alerts"), page=INT, per_page=INT,
+                     alerts=arr(ANY_OBJ)),
+    "AlertDetail": obj(("alert", "deliveries", "case_events", "timeline"), alert=ANY_OBJ,
+                       deliveries=arr(ANY_OBJ), case_events=arr(ANY_OBJ),
+                       timeline=arr(ANY_OBJ)),
+    "AlertChanged": obj(("alert",), alert=ANY_OBJ),
+    "CaseEvent": obj(("case_event",), case_event=ANY_OBJ),
+    "Sla": obj(("period", "from", "to", "overall", "counties", "towns"), period=STR,
+               **{"from": NSTR}, to=STR, overall=ANY_OBJ, counties=ANY_OBJ, towns=ANY_OBJ),
+    "Inbox": obj(("items",), items=arr(ANY_OBJ)),
+    "DeadDeliveries": obj(("page", "per_page", "deliveries"), page=INT, per_page=INT,
+                          deliveries=arr(ANY_OBJ)),
+    "DutyRoster": obj(("code", "on_duty", "leader"), code=STR, on_duty=arr(STR), leader=NSTR,
+                      updated_at=NSTR, updated_by=NSTR),
+    "ReviewPage": obj(("total", "offset", "limit", "items"), total=INT, offset=INT, limit=INT,
+                      items=arr(ANY_OBJ)),
+    "Monitoring": obj(("generated_at", "scope", "village_feeds", "conflicts", "outbox", "sla",
+                       "photos", "quarantine", "devices", "workers"),
+                      generated_at=STR, scope=ANY_OBJ, village_feeds=ANY_OBJ,
+                      conflicts=ANY_OBJ, outbox=ANY_OBJ, sla=ANY_OBJ, photos=ANY_OBJ,
+                      quarantine=ANY_OBJ, devices=ANY_OBJ, workers=ANY_OBJ),
+    "ReportJson": obj(("scope", "table"), scope=NSTR,
+                      table=obj(("header", "rows"), header=arr(STR), rows=arr({"type": "array"}))),
+    "CouchWelcome": obj(("couchdb", "uuid"), couchdb=STR, uuid=STR, vendor=ANY_OBJ),
+    "OpenApi": obj(("openapi", "info", "paths"), openapi=STR, info=ANY_OBJ, paths=ANY_OBJ),
+}
+
+
+# --- the table ------------------------------------------------------------------------------
+def q(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
+    """A query parameter."""
+    return {"name": name, "in": "query", "required": required, "schema": schema,
+            "description": description}
+
+
+def p(name: str, description: str, pattern: str = r"^[^/]+$") -> dict:
+    """A path parameter (the pattern is what real ids look like; other values answer 404)."""
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", "pattern": pattern, "minLength": 1, "maxLength": 120}}
+
+
+def header(name: str, description: str) -> dict:
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,64}$"}}
+
+
+PAGE = [q("page", {"type": "integer", "minimum": 1, "maximum": 10000}, "page number, from 1"),
+        q("per_page", {"type": "integer", "minimum": 1, "maximum": 200}, "items per page")]
+REVIEW_PAGE = [q("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+               q("offset", {"type": "integer", "minimum": 0, "maximum": 100000})]
+VILLAGE = p("village", "12-digit village code", r"^[0-9]{12}$")
+ALERT_ID = p("alert_id", "alert id (`alert:<request id>`)", r"^alert:[A-Za-z0-9._:-]{1,80}$")
+REPORT_NAMES = [f"{name}{ext}" for name in REPORTS for ext in ("", ".csv", ".xlsx")]
+ROSTER_CODE = p("code", "12-digit town or county code", r"^[0-9]{12}$")
+
+
+@dataclass
+class Op:
+    """One operation. `ok`: status -> (description, response schema name or content type);
+    `errors`: status -> error codes particular to this operation."""
+    method: str
+    path: str
+    tag: str
+    summary: str
+    ok: dict
+    errors: dict = field(default_factory=dict)
+    auth: bool = True
+    params: list = field(default_factory=list)
+    body: type[Schema] | None = None
+    body_required: bool = True
+    description: str = ""
+
+
+OFFICIALS_ONLY = {403: ["forbidden"]}
+ENDPOINTS: list[Op] = [
+    Op("get", "/healthz", "health", "CouchDB reachable and a worker alive? 服务健康检查",
+       {200: ("healthy", "Health"), 503: ("CouchDB unreachable or no fresh worker heartbeat",
+                                          "Health")}, auth=False),
+    Op("get", "/api/openapi.json", "meta", "This document (OpenAPI 3) 接口说明文档",
+       {200: ("the OpenAPI document", "OpenApi")}, auth=False),
+    # session and devices
+    Op("post", "/api/v1/login", "session", "Log a device in for a token 设备登录获取令牌",
+       {200: ("a device token (30 days), the sync URL for cadres", "Login")},
+       {401: ["invalid_credentials", "account_disabled", "token_revoked", "token_expired"],
+        429: ["account_locked"]}, auth=False, body=LoginSchema,
+       description="Five wrong passwords in a row lock the account for a while: 429 "
+                   "`account_locked` with `Retry-After`."),
+    Op("get", "/api/v1/devices", "session", "Devices in the caller's jurisdiction 设备列表",
+       {200: ("devices, oldest contact first with `stale_hours`", "DeviceList")},
+       {400: ["bad_request"]},
+       params=[q("stale_hours", {"type": "number", "minimum": 0, "maximum": 8760},
+                 "only devices silent for at least this many hours")]),
+    Op("delete", "/api/v1/devices/{device_id}/token", "session",
+       "Revoke one device's token (lost phone) 吊销设备令牌",
+       {200: ("revoked", "RevokedDevice")}, {403: ["forbidden"], 404: ["not_found"]},
+       params=[p("device_id", "device id", r"^[A-Za-z0-9._:-]{4,64}$")]),
+    Op("get", "/api/v1/bootstrap", "device", "What an app needs at start 应用启动信息",
+       {200: ("account, hierarchy, form options, server time, limits", "Bootstrap")}),
+    Op("get", "/api/v1/feedback", "device", "Feedback documents of the cadre's village 反馈",
+       {200: ("open feedback, newest first (`all=1`: resolved too)", "FeedbackList")},
+       {403: ["forbidden"]}, params=[q("all", {"type": "string", "enum": ["0", "1"]})],
+       description="Cadres only: anyone else gets 403."),
+    # villagers
+    Op("post", "/api/v1/public/mediation-requests", "public",
+       "A villager files a mediation request online 群众在线申请矛盾调解",
+       {201: ("stored; an alert goes to the town's duty officials", "Filed")},
+       {429: ["rate_limited"], 503: ["couchdb_unavailable"]}, auth=False,
+       body=PublicMediationRequest,
+       description="No account. At most 10 filings an hour per IP address and 3 a day per "
+                   "phone number: 429 `rate_limited` with `Retry-After`."),
+    # photos
+    Op("get", "/api/v1/photos/backlog", "photos", "Photos waiting for processing 待处理照片",
+       {200: ("pending and dead photo jobs", "PhotoBacklog")}),
+    Op("get", "/api/v1/photos/{village}/{doc_id}/{attachment}", "photos",
+       "A photo's display copy or thumbnail (JPEG, EXIF stripped) 照片",
+       {200: ("the JPEG", "image/jpeg")},
+       {400: ["bad_request"], 403: ["forbidden"], 404: ["not_found"]},
+       params=[VILLAGE, p("doc_id", "document id", r"^[a-z_]+:[A-Za-z0-9-]{1,64}$"),
+               p("attachment", "attachment name", r"^[A-Za-z0-9._-]{1,64}$"),
+               q("size", {"type": "string", "enum": ["display", "thumb"]})]),
+    # alerts (docs/alerts.md)
+    Op("get", "/api/v1/alerts", "alerts", "Alerts the caller may see, newest first 预警列表",
+       {200: ("one page of alerts", "AlertList")}, {400: ["bad_request"], **OFFICIALS_ONLY},
+       params=[q("state", {"type": "string", "enum": ["alerted", "acknowledged", "resolved"]}),
+               *PAGE]),
+    Op("get", "/api/v1/alerts/stream", "alerts", "Live alerts and inbox items (SSE) 实时推送",
+       {200: ("an endless `text/event-stream`: events `alert` and `inbox`",
+              "text/event-stream")},
+       {400: ["bad_request"], **OFFICIALS_ONLY, 503: ["too_many_streams"]},
+       params=[q("heartbeat", {"type": "number", "minimum": 0.05, "maximum": 60},
+                 "seconds between keep-alive comments")]),
+    Op("get", "/api/v1/alerts/{alert_id}", "alerts", "One alert with its timeline 预警详情",
+       {200: ("the alert, its deliveries, case events and timeline", "AlertDetail")},
+       {**OFFICIALS_ONLY, 404: ["alert_not_found", "not_found"]}, params=[ALERT_ID]),
+    Op("post", "/api/v1/alerts/{alert_id}/acknowledge", "alerts",
+       "Acknowledge: escalation stops 签收",
+       {200: ("the acknowledged alert", "AlertChanged")},
+       {**OFFICIALS_ONLY, 404: ["alert_not_found", "not_found"], 409: ["alert_already_resolved"]},
+       params=[ALERT_ID], body=AcknowledgeInput, body_required=False),
+    Op("post", "/api/v1/alerts/{alert_id}/assign", "alerts", "Assign a mediator 指派调解员",
+       {200: ("the alert", "AlertChanged")},
+       {**OFFICIALS_ONLY, 404: ["alert_not_found", "not_found"], 409: ["alert_already_resolved"]},
+       params=[ALERT_ID], body=AssignInput),
+    Op("post", "/api/v1/alerts/{alert_id}/resolve", "alerts", "Resolve with an outcome 办结",
+       {200: ("the resolved alert", "AlertChanged")},
+       {**OFFICIALS_ONLY, 404: ["alert_not_found", "not_found"], 409: ["alert_already_resolved"]},
+       params=[ALERT_ID], body=ResolveInput),
+    Op("post", "/api/v1/alerts/{alert_id}/events", "alerts", "Record a case event 记录办理过程",
+       {201: ("stored", "CaseEvent"), 200: ("already stored under this Idempotency-Key",
+                                            "CaseEvent")},
+       {**OFFICIALS_ONLY, 404: ["alert_not_found", "not_found"], 409: ["alert_already_resolved"]},
+       params=[ALERT_ID, header("Idempotency-Key", "a retried POST with the same key is "
+                                                    "stored once")],
+       body=CaseEventInput),
+    Op("get", "/api/v1/sla", "alerts", "SLA figures per town and county 时效统计",
+       {200: ("times to alert, acknowledge and resolve", "Sla")},
+       {400: ["period_invalid"], **OFFICIALS_ONLY},
+       params=[q("period", {"type": "string",
+                            "enum": ["1d", "7d", "30d", "90d", "365d", "all"]})]),
+    Op("get", "/api/v1/inbox", "alerts", "The caller's inbox, newest first 收件箱",
+       {200: ("delivered in-app notifications", "Inbox")},
+       {400: ["bad_request"], **OFFICIALS_ONLY}, params=PAGE),
+    Op("get", "/api/v1/deliveries/dead", "alerts", "Deliveries that gave up 投递失败",
+       {200: ("dead deliveries, newest first", "DeadDeliveries")},
+       {400: ["bad_request"], **OFFICIALS_ONLY}, params=PAGE),
+    Op("get", "/api/v1/duty-rosters/{code}", "duty", "The duty roster of a town or county 值班表",
+       {200: ("the roster", "DutyRoster")},
+       {**OFFICIALS_ONLY, 404: ["roster_not_found", "not_found"]}, params=[ROSTER_CODE]),
+    Op("put", "/api/v1/duty-rosters/{code}", "duty", "Replace a duty roster 修改值班表",
+       {200: ("the saved roster", "DutyRoster")},
+       {**OFFICIALS_ONLY, 404: ["roster_not_found", "not_found"]}, params=[ROSTER_CODE],
+       body=DutyRosterInput,
+       description="County officials (their county and its towns) and the central office. "
+                   "422 `roster_member_unknown` / `roster_member_outside` in `details`."),
+    # central review (docs/reconciliation.md)
+    Op("get", "/api/v1/review/tasks", "review", "Review tasks, oldest first 复核任务",
+       {200: ("one page", "ReviewPage")}, {400: ["bad_request"], **OFFICIALS_ONLY},
+       params=[q("state", {"type": "string", "maxLength": 40}, "`open` (default), `all`, ..."),
+               q("kind", {"type": "string", "maxLength": 40}), *REVIEW_PAGE]),
+    Op("get", "/api/v1/review/duplicates", "review", "Duplicate household groups 疑似重复户",
+       {200: ("one page", "ReviewPage")}, {400: ["bad_request"], **OFFICIALS_ONLY},
+       params=REVIEW_PAGE),
+    Op("get", "/api/v1/review/conflicts", "review", "The conflict archive 冲突存档",
+       {200: ("one page", "ReviewPage")}, {400: ["bad_request"], **OFFICIALS_ONLY},
+       params=[q("doc_id", {"type": "string", "maxLength": 120}), *REVIEW_PAGE]),
+    Op("post", "/api/v1/review/tasks/{task_id}/decision", "review",
+       "Decide a household disagreement 复核裁定",
+       {200: ("the decided task", "ANY")},
+       {400: ["review_pick_invalid"], **OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
+        409: ["review_task_closed", "review_task_not_decidable"]},
+       params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
+       body=ReviewDecision),
+    # operations
+    Op("get", "/api/v1/monitoring", "operations", "Backlogs, lag, SLA breaches, heartbeats 运行监控",
+       {200: ("figures computed from stored state (see docs/operations.md)", "Monitoring")},
+       OFFICIALS_ONLY,
+       description="Officials see the figures of their jurisdiction's villages; the central "
+                   "office sees all. Worker heartbeats are global."),
+    # reports (central office and county officials)
+    Op("get", "/api/v1/reports/{name}", "reports",
+       "A report as JSON, or a CSV / XLSX download 统计报表",
+       {200: ("the report (JSON), or the file with Chinese headers (`?lang=en`: English)",
+              ["ReportJson", "text/csv", XLSX_TYPE])},
+       {400: ["report_date_invalid", "period_invalid"], **OFFICIALS_ONLY,
+        404: ["report_unknown", "report_format_unknown", "not_found"]},
+       params=[p("name", "report name, optionally with `.csv` or `.xlsx`")
+               | {"schema": {"type": "string", "enum": REPORT_NAMES}},
+               q("from", {"type": "string", "format": "date"}, "first day (default: a year "
+                                                                 "or 30 days back)"),
+               q("to", {"type": "string", "format": "date"}, "last day (default: today)"),
+               q("period", {"type": "string", "enum": ["1d", "7d", "30d", "90d", "365d", "all"]},
+                 "instead of `from` (like /api/v1/sla)")],
+       description="Central admins see everything, county officials their county; anyone "
+                   "else gets 403."),
+    # officials' page
+    Op("get", "/", "pages", "Redirect to the officials' page", {302: ("to /officials", None)},
+       auth=False),
+    Op("get", "/officials", "pages", "The officials' page 镇街干部页面",
+       {200: ("HTML", "text/html")}, auth=False),
+    Op("get", "/reports", "pages", "The reports page 统计报表页面",
+       {200: ("HTML", "text/html")}, auth=False),
+    # sync gateway
+    Op("get", "/sync/", "sync", "Replication server root (stable uuid) 同步服务根",
+       {200: ("CouchDB welcome with the installation's uuid", "CouchWelcome")}, auth=False),
+]
+
+SYNC_DESCRIPTION = (
+    "A CouchDB replication endpoint: give PouchDB or any CouchDB replicator "
+    "`/sync/{village}` as the remote database. Forwarded: `/` (database info), `_local/<id>`, "
+    "`_revs_diff`, `_bulk_get`, `_all_docs`, `_changes` (normal/longpoll, filter _doc_ids), "
+    "`_bulk_docs`, `<doc id>`, `<doc id>/<attachment>`; anything else is 404 "
+    "`sync_endpoint_unknown` or 405. Answers follow the CouchDB HTTP API; errors use the body "
+    "below (plus CouchDB's `error`/`reason`). See docs/api.md. 设备同步接口（CouchDB 复制协议）.")
+SYNC_ERRORS = {400: ["bad_request", "bad_json", "bad_bulk_docs", "feed_not_supported",
+                     "filter_not_supported", "id_mismatch"],
+               403: ["village_forbidden"], 404: ["village_unknown", "sync_endpoint_unknown",
+                                                 "not_found"],
+               405: ["method_not_allowed"], 503: ["too_many_waiting"]}
+SYNC_METHODS = ("get", "head", "post", "put", "delete")
+
+COMMON_ERRORS = {
+    "auth": {401: ["unauthorized", "invalid_credentials", "account_disabled", "token_revoked",
+                   "token_expired"], 429: ["account_locked"]},
+    "gated": {426: ["app_version_unsupported"]},
+    "body": {400: ["bad_json"], 413: ["payload_too_large"], 422: ["validation_failed"]},
+    "always": {500: ["internal_error"], 503: ["couchdb_unavailable"]},
+}
+WHY = {400: "the request cannot be understood", 401: "no or bad credentials (with "
+       "`WWW-Authenticate: Basic`)", 403: "not allowed here", 404: "not found",
+       405: "method not allowed", 409: "conflicts with the current state",
+       413: "the body is over the limit", 422: "fields are wrong: see `details`",
+       426: "the app (X-App-Version) is older than FIELDSYNC_MIN_APP_VERSION",
+       429: "too many requests or failed logins (with `Retry-After`)",
+       500: "a bug, logged with its traceback", 503: "unavailable; retry (with `Retry-After`)"}
+
+
+def _errors_of(op: Op) -> dict[int, list[str]]:
+    groups = [COMMON_ERRORS["always"]]
+    if op.auth:
+        groups.append(COMMON_ERRORS["auth"])
+    if op.path.startswith(("/api/v1/", "/sync/")):
+        groups.append(COMMON_ERRORS["gated"])
+    if op.body is not None:
+        groups.append(COMMON_ERRORS["body"])
+    if any(param["in"] == "path" for param in op.params):
+        groups.append({404: ["not_found"]})
+    merged: dict[int, list[str]] = {}
+    for group in [*groups, op.errors]:
+        for status, codes in group.items():
+            merged[status] = list(dict.fromkeys([*merged.get(status, []), *codes]))
+    return merged
+
+
+def _content(kind: str | list | None) -> dict:
+    if kind is None:
+        return {}
+    if isinstance(kind, list):  # one status, several content types
+        return {"content": {k: v for one in kind for k, v in _content(one)["content"].items()}}
+    if kind == "ANY":
+        return {"content": {"application/json": {"schema": ANY_OBJ}}}
+    if "/" in kind:
+        binary = kind.startswith(("image/", "application/vnd"))
+        schema = {"type": "string", "format": "binary"} if binary else STR
+        return {"content": {kind: {"schema": schema}}}
+    return {"content": {"application/json": {"schema": ref(kind)}}}
+
+
+def _responses(op: Op) -> dict:
+    responses = {str(status): {"description": text, **_content(kind)}
+                 for status, (text, kind) in op.ok.items()}
+    for status, codes in sorted(_errors_of(op).items()):
+        if str(status) in responses:
+            continue  # the operation documents its own body for this status (healthz 503)
+        responses[str(status)] = {
+            "description": f"{WHY.get(status, 'error')}. Codes: " + ", ".join(
+                f"`{code}`" for code in codes),
+            "content": {"application/json": {"schema": {
+                "allOf": [ref("Error")],
+                "properties": {"error": {"type": "string", "enum": codes}}}}}}
+    return responses
+
+
+LANG = {"name": "lang", "in": "query", "required": False,
+        "description": "language of `message`: zh (default) or en; else Accept-Language",
+        "schema": {"type": "string", "enum": ["zh", "en"]}}
+
+
+def _operation(op: Op, plugin_schemas: dict) -> dict:
+    operation = {"tags": [op.tag], "summary": op.summary, "operationId": _operation_id(op),
+                 "parameters": [*op.params, LANG], "responses": _responses(op)}
+    if op.description:
+        operation["description"] = op.description
+    if op.auth:
+        operation["security"] = [{"basic": []}]
+    else:
+        operation["security"] = []
+    if op.body is not None:
+        operation["requestBody"] = {"required": op.body_required, "content": {
+            "application/json": {"schema": ref(plugin_schemas[op.body])}}}
+    return operation
+
+
+def _operation_id(op: Op) -> str:
+    cleaned = op.path.strip("/").replace("{", "").replace("}", "")
+    for char in "/.-":
+        cleaned = cleaned.replace(char, "_")
+    return f"{op.method}_{cleaned or 'root'}"
+
+
+def _sync_paths() -> dict:
+    responses = {"200": {"description": "the CouchDB answer (JSON, or an attachment)",
+                         "content": {"application/json": {"schema": ANY_OBJ}}},
+                 "201": {"description": "written (CouchDB answer)",
+                         "content": {"application/json": {"schema": {}}}}}
+    errors = {**SYNC_ERRORS}
+    for group in ("always", "auth", "gated"):
+        for status, codes in COMMON_ERRORS[group].items():
+            errors[status] = [*errors.get(status, []), *codes]
+    errors[413] = ["payload_too_large"]
+    for status, codes in sorted(errors.items()):
+        responses[str(status)] = {"description": f"{WHY.get(status, 'error')}. Codes: " +
+                                  ", ".join(f"`{c}`" for c in codes),
+                                  "content": {"application/json": {"schema": ref("Error")}}}
+    paths = {}
+    for path, extra in (("/sync/{village}", []),
+                        ("/sync/{village}/{rest}", [p("rest", "CouchDB path within the "
+                                                             "village database", r"^.+$")])):
+        paths[path] = {method: {"tags": ["sync"], "summary": f"CouchDB replication ({method})",
+                                "description": SYNC_DESCRIPTION,
+                                "operationId": f"sync_{method}_{'rest' if extra else 'db'}",
+                                "parameters": [VILLAGE, *extra,
+                                               header("X-Device-Id", "the device's id"),
+                                               header("X-App-Version", "the app's version")],
+                                "security": [{"basic": []}], "responses": responses}
+                       for method in SYNC_METHODS}
+    return paths
+
+
+INFO_DESCRIPTION = """fieldsync HTTP API (村干部离线采集后台接口).
+
+**Authentication 认证**: HTTP Basic on every endpoint marked with a lock: the username with
+either the account's password or a device token from `POST /api/v1/login` (用户名 + 密码或设备令牌).
+
+**Errors 错误**: every error has the body `Error`: `error` is the stable code to match on;
+`message`/`reason` are in the caller's language (`?lang=zh|en`, then `Accept-Language`, then
+Simplified Chinese 默认简体中文); `messages` has both; `details` lists field problems for 422.
+
+**App version 版本**: a request under /api/v1/ or /sync/ with an `X-App-Version` older than the
+server's minimum gets 426 `app_version_unsupported`.
+"""
+
+
+@lru_cache(maxsize=1)
+def build_spec() -> dict:
+    """The OpenAPI document, built once per process."""
+    spec = APISpec(title="fieldsync", version=VERSION, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()], info={"description": INFO_DESCRIPTION})
+    spec.components.security_scheme("basic", {
+        "type": "http", "scheme": "basic",
+        "description": "username + password, or username + device token (用户名 + 密码或设备令牌)"})
+    for name, schema in RESPONSE_SCHEMAS.items():
+        spec.components.schema(name, schema)
+    bodies: dict = {}
+    for op in ENDPOINTS:
+        if op.body is not None and op.body not in bodies:
+            name = op.body.__name__.removesuffix("Schema").removesuffix("Input") + "Body"
+            spec.components.schema(name, schema=op.body)
+            bodies[op.body] = name
+    paths: dict[str, dict] = {}
+    for op in ENDPOINTS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, bodies)
+    paths.update(_sync_paths())
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/api/openapi.json")
+def openapi_json():
+    """The OpenAPI 3 document of this API."""
+    return jsonify(build_spec())

@@ -1,0 +1,84 @@
+"""Reports for the central office and county officials: JSON, CSV and XLSX, and the page.
+
+`GET /api/v1/reports/<name>?from=&to=` answers JSON; `<name>.csv` (UTF-8 with a BOM) and
+`<name>.xlsx` are downloads with Chinese column headers (`?lang=en` for English). Central admins
+see everything, county officials their county; anyone else gets 403. The builders are in
+sync/reports.py; `GET /reports` is the page (templates/reports.html, static/reports.js).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from mobile_api.auth import current_principal, login_required
+from mobile_api.context import request_lang, services
+from mobile_api.errors import ApiError
+from mobile_api.report_files import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
+from models.alerts import period_start
+from sync.reports import REPORTS, ReportDesk, ReportInputError, Scope, parse_period, table
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
+page_bp = Blueprint("reports_page", __name__, template_folder="templates")
+FORMATS = ("json", "csv", "xlsx")
+
+
+def report_desk() -> ReportDesk:
+    """The report builders over the app's services."""
+    svc = services()
+    return ReportDesk(svc.couch, svc.names, svc.directory, svc.alerts.store, svc.devices,
+                      svc.quarantine, svc.reconciliation.resolver,
+                      getattr(svc.settings, "income_line_yuan", 4000.0))
+
+
+def _scope() -> Scope:
+    principal = current_principal()
+    scope = Scope.of(principal.role, principal.jurisdiction)
+    if scope is None:
+        raise ApiError(403, "forbidden")
+    return scope
+
+
+def _period(name: str, now: datetime) -> tuple[datetime, datetime]:
+    start, end = request.args.get("from"), request.args.get("to")
+    period = request.args.get("period")
+    if period and not start:  # mediation SLA like /api/v1/sla: ?period=30d
+        try:
+            begin = period_start(period, now)
+        except ValueError:
+            raise ApiError(400, "period_invalid", None, None, period=period) from None
+        start = begin.isoformat() if begin else "2000-01-01"
+    try:
+        return parse_period(start, end, now, 30 if name == "mediation_sla" else 365)
+    except ReportInputError as exc:
+        raise ApiError(400, exc.code, None, None, **exc.params) from None
+
+
+@bp.get("/<name>")
+@login_required
+def report(name: str):
+    """One report as JSON, or as a download when the name ends in .csv or .xlsx."""
+    base, _, fmt = name.partition(".")
+    fmt = fmt or "json"
+    if base not in REPORTS:
+        raise ApiError(404, "report_unknown", None, None, name=base)
+    if fmt not in FORMATS:
+        raise ApiError(404, "report_format_unknown", None, None, format=fmt)
+    scope = _scope()
+    start, end = _period(base, datetime.now(timezone.utc))
+    built = report_desk().build(base, scope, start, end)
+    header, rows = table(built, base, request_lang())
+    if fmt == "json":  # `table`: the same header and cells as the downloads, for the page
+        return jsonify({**built, "scope": scope.code, "table": {"header": header, "rows": rows}})
+    stamp = end.strftime("%Y%m%d")
+    filename = f"fieldsync-{base}-{scope.code or 'all'}-{stamp}.{fmt}"
+    body = to_csv(header, rows) if fmt == "csv" else to_xlsx(base, header, rows)
+    return Response(body, mimetype=None, content_type=CSV_TYPE if fmt == "csv" else XLSX_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+@page_bp.get("/reports")
+def reports_page():
+    """The reports page (Chinese by default; ?lang=en for English)."""
+    return render_template("reports.html", lang=request_lang())
