@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from mobile_api import (alerts_api, alerts_stream, device_api, duty_api, health, pages, photos_api,
-    public_api, review_api, session_api, sync_routes)
-from mobile_api import monitoring_api, openapi
-from mobile_api import reports_api
+from mobile_api import (alerts_api, alerts_stream, device_api, duty_api, health, households_api,
+                        monitoring_api, openapi, pages, photos_api, public_api, reports_api,
+                        review_api, session_api, sync_routes)
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -32,6 +31,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(alerts_api.bp)
     app.register_blueprint(duty_api.bp)
     app.register_blueprint(review_api.bp)
+    app.register_blueprint(households_api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(reports_api.page_bp)

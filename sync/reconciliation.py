@@ -132,3 +132,29 @@ def decide_household_task(desk: ReconciliationDesk, task_id: str, username: str,
         except Conflict:
             task = desk.review_db.get(task_id)
     raise RuntimeError(f"review task {task_id} kept changing")
+
+
+def search_households(desk: ReconciliationDesk, within: str, query: str | None = None,
+                      status: str | None = None) -> list[dict]:
+    """Households of the central view under jurisdiction prefix `within`, matching a name part,
+    or a full identity number (compared by keyed hash: the number itself is never stored)."""
+    from models.duplicates import id_hash
+    from models.identity import id_number_problem, normalise_id_number
+    query = (query or "").strip()
+    wanted_hash = None
+    if query and id_number_problem(normalise_id_number(query)) is None:
+        wanted_hash = id_hash(desk._key, query)
+    found = []
+    for entry in desk.central_db.docs_with_prefix(f"hh:{within}"):
+        if entry.get("deleted") or (status and entry.get("poverty_status") != status):
+            continue
+        if wanted_hash is not None:
+            if wanted_hash not in (entry.get("id_hashes") or {}):
+                continue
+        elif query:
+            names = [entry.get("head", {}).get("name") or ""] + [
+                m.get("name") or "" for m in entry.get("members", [])]
+            if not any(query in name for name in names):
+                continue
+        found.append({k: v for k, v in entry.items() if k not in ("_rev", "id_hashes", "near_key")})
+    return found

@@ -85,3 +85,25 @@ def test_edited_value_is_validated(provisioned, client):
     assert right.status_code == 200 and right.json["decision"]["edited"] is True
     village_db = provisioned.couch.database(provisioned.names.village(VILLAGE))
     assert village_db.get(HOUSEHOLD)["poverty_status"] == "monitored"
+
+
+def test_household_search_masks_numbers_and_matches_full_ones_by_hash(provisioned, live_server):
+    """Officials search the central view by name or by a full ID number, within their area."""
+    import requests
+
+    from server.demo import demo_households
+    village = "441226101201"
+    households = demo_households(village, 0)
+    provisioned.couch.database(provisioned.names.village(village)).bulk_docs(households)
+    provisioned.reconciliation.run()
+    auth = ("huang.jh", "device-pass-1")
+    url = f"{live_server}/api/v1/households"
+    by_name = requests.get(url, params={"q": households[1]["head"]["name"][:2]}, auth=auth).json()
+    assert [h["household_id"] for h in by_name["households"]] == [households[1]["_id"]]
+    number = households[2]["head"]["id_number"]
+    by_number = requests.get(url, params={"q": number}, auth=auth)
+    assert [h["household_id"] for h in by_number.json()["households"]] == [households[2]["_id"]]
+    assert number not in by_number.text and number[:4] + "*" * 10 + number[-4:] in by_number.text
+    assert requests.get(url, auth=auth).json()["total"] == 6
+    other = requests.get(url, auth=("li.xy", "device-pass-1"))
+    assert other.status_code == 403
