@@ -32,9 +32,8 @@ const T = {
   },
 };
 const OUTCOMES = ['agreement_reached', 'failed', 'referred', 'withdrawn', 'not_a_dispute'];
-const AUTH_KEY = 'fieldsync-official';
 let lang = document.body.dataset.lang === 'en' ? 'en' : 'zh';
-let auth = JSON.parse(sessionStorage.getItem(AUTH_KEY) || 'null');
+let auth = FieldsyncSession.auth;
 let options = null;
 let streamAbort = null;
 const alerts = new Map();
@@ -48,21 +47,8 @@ function applyLang() {
   renderAlerts();
 }
 
-async function api(path, init = {}) {
-  const headers = {'Accept-Language': lang === 'en' ? 'en' : 'zh-CN', ...(init.headers || {})};
-  if (auth) headers.Authorization = 'Basic ' + btoa(`${auth.username}:${auth.token}`);
-  if (init.json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init = {...init, body: JSON.stringify(init.json), method: init.method || 'POST'};
-  }
-  const response = await fetch(path, {...init, headers});
-  const body = response.headers.get('Content-Type')?.includes('json') ? await response.json() : null;
-  if (!response.ok) {
-    const error = new Error(body?.message || response.statusText);
-    error.status = response.status;
-    throw error;
-  }
-  return body;
+function api(path, init = {}) {
+  return FieldsyncSession.api(path, init, lang);
 }
 
 function label(group, field, code) {
@@ -161,7 +147,7 @@ async function follow() {
   streamAbort = new AbortController();
   try {
     const response = await fetch('/api/v1/alerts/stream', {
-      headers: {Authorization: 'Basic ' + btoa(`${auth.username}:${auth.token}`)},
+      headers: FieldsyncSession.authHeader(),
       signal: streamAbort.signal});
     if (!response.ok) throw new Error(response.statusText);
     $('live-status').textContent = t('live');
@@ -224,13 +210,7 @@ $('login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('login-error').textContent = '';
   try {
-    const deviceId = `web-${crypto.getRandomValues(new Uint32Array(2)).join('-')}`;
-    const answer = await api('/api/v1/login', {json: {
-      username: $('username').value.trim(), password: $('password').value, device_id: deviceId,
-      platform: 'web'}});
-    auth = {username: answer.username, token: answer.token, display_name: answer.display_name,
-            jurisdiction: answer.jurisdiction, role: answer.role};
-    sessionStorage.setItem(AUTH_KEY, JSON.stringify(auth));
+    auth = await FieldsyncSession.login($('username').value.trim(), $('password').value, lang);
     await showInbox();
   } catch (error) {
     $('login-error').textContent = error.message;
@@ -238,7 +218,7 @@ $('login-form').addEventListener('submit', async (event) => {
 });
 
 $('logout').addEventListener('click', () => {
-  sessionStorage.removeItem(AUTH_KEY);
+  FieldsyncSession.logout();
   auth = null;
   if (streamAbort) streamAbort.abort();
   window.location.reload();
@@ -251,4 +231,4 @@ $('lang-switch').addEventListener('click', () => {
 });
 
 applyLang();
-if (auth) showInbox().catch(() => { sessionStorage.removeItem(AUTH_KEY); window.location.reload(); });
+if (auth) showInbox().catch(() => { FieldsyncSession.logout(); window.location.reload(); });

@@ -22,32 +22,16 @@ const T = {
   },
 };
 const REPORTS = ['coverage', 'lifted_but_failing', 'mediation_sla', 'open_work'];
-const AUTH_KEY = 'fieldsync-official';
 const SVG = 'http://www.w3.org/2000/svg';
 let lang = document.body.dataset.lang === 'en' ? 'en' : 'zh';
-let auth = JSON.parse(sessionStorage.getItem(AUTH_KEY) || 'null');
+let auth = FieldsyncSession.auth;
 const $ = (id) => document.getElementById(id);
 const t = (key) => T[lang][key] || key;
 
-function authHeader() {
-  return auth ? {Authorization: 'Basic ' + btoa(`${auth.username}:${auth.token}`)} : {};
-}
+const authHeader = () => FieldsyncSession.authHeader();
 
-async function api(path, init = {}) {
-  const headers = {'Accept-Language': lang === 'en' ? 'en' : 'zh-CN', ...authHeader(),
-                   ...(init.headers || {})};
-  if (init.json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init = {...init, body: JSON.stringify(init.json), method: init.method || 'POST'};
-  }
-  const response = await fetch(path, {...init, headers});
-  const body = response.headers.get('Content-Type')?.includes('json') ? await response.json() : null;
-  if (!response.ok) {
-    const error = new Error(body?.message || response.statusText);
-    error.status = response.status;
-    throw error;
-  }
-  return body;
+function api(path, init = {}) {
+  return FieldsyncSession.api(path, init, lang);
 }
 
 function applyLang() {
@@ -189,13 +173,7 @@ $('login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('login-error').textContent = '';
   try {
-    const deviceId = `web-${crypto.getRandomValues(new Uint32Array(2)).join('-')}`;
-    const answer = await api('/api/v1/login', {json: {
-      username: $('username').value.trim(), password: $('password').value, device_id: deviceId,
-      platform: 'web'}});
-    auth = {username: answer.username, token: answer.token, display_name: answer.display_name,
-            jurisdiction: answer.jurisdiction, role: answer.role};
-    sessionStorage.setItem(AUTH_KEY, JSON.stringify(auth));
+    auth = await FieldsyncSession.login($('username').value.trim(), $('password').value, lang);
     await showReports();
   } catch (error) {
     $('login-error').textContent = error.message;
@@ -205,7 +183,7 @@ $('login-form').addEventListener('submit', async (event) => {
 $('period-form').addEventListener('submit', (event) => { event.preventDefault(); loadReports(); });
 
 $('logout').addEventListener('click', () => {
-  sessionStorage.removeItem(AUTH_KEY);
+  FieldsyncSession.logout();
   auth = null;
   window.location.reload();
 });
@@ -217,4 +195,4 @@ $('lang-switch').addEventListener('click', () => {
 });
 
 applyLang();
-if (auth) showReports().catch(() => { sessionStorage.removeItem(AUTH_KEY); window.location.reload(); });
+if (auth) showReports().catch(() => { FieldsyncSession.logout(); window.location.reload(); });
