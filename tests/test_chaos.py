@@ -172,7 +172,7 @@ def _sync_through_a_crash(device: Device) -> None:
     a connection reset. Like an app on a phone, the device simply syncs again later."""
     try:
         device.run({"op": "push"}, {"op": "pull"})
-    except (AssertionError, subprocess.SubprocessError, ValueError):
+    except Exception:  # noqa: BLE001  any way a device run can end when its server dies
         pass
 
 
