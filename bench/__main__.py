@@ -17,6 +17,7 @@ from bench.harness import Options, command_line, log, write_result
 BENCHMARKS = {
     "gateway_push": "bench.gateway_push",
     "alert_latency": "bench.alert_latency",
+    "reconcile": "bench.reconcile",
 }
 
 

@@ -16,7 +16,6 @@ import os
 import resource
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,8 +25,8 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import (PROJECT_ROOT, RESULTS_DIR, Options, RssSampler, cpu_seconds, log, machine, median,
-                           now_iso, status_kb)
+from bench.harness import (PROJECT_ROOT, RESULTS_DIR, Options, RssSampler, cpu_seconds, log,
+                           machine, median, now_iso, status_kb, terminate)
 from models.examples import example
 from models.provisioning import parse_json
 from models.registry import ACCEPT, classify_device_document
@@ -168,13 +167,8 @@ class Setup:
         return "embedded pouchdb-server"
 
     def stop(self) -> None:
-        if self.web is not None and self.web.poll() is None:
-            self.web.send_signal(signal.SIGTERM)
-            try:
-                self.web.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.web.kill()
-                self.web.wait()
+        if self.web is not None:
+            terminate(self.web)
         if self.embedded is not None:
             self.embedded.stop()
         elif hasattr(self, "services"):

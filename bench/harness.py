@@ -79,6 +79,17 @@ def machine() -> dict:
             "pouchdb_server": package.get("version")}
 
 
+def terminate(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM a child process (it stops cleanly), SIGKILL it if it does not within timeout."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 

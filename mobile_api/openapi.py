@@ -101,6 +101,10 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
                          total=INT, households=arr(ANY_OBJ)),
     "Filed": obj(("ok", "id", "village_code"), ok=BOOL, id=STR, village_code=STR),
     "PhotoBacklog": obj(("pending", "dead"), pending=INT, dead=INT),
+    "PhotoStored": obj(("ok", "created", "village_code", "doc_id", "attachment", "rev",
+                        "photo_url"), ok=BOOL, created=BOOL, village_code=STR, doc_id=STR,
+                       attachment=STR, rev=STR, digest=STR, content_type=STR, bytes=INT,
+                       photo_url=STR),
     "AlertList": obj(("page", "per_page", "alerts"), page=INT, per_page=INT,
                      alerts=arr(ANY_OBJ)),
     "AlertDetail": obj(("alert", "deliveries", "case_events", "timeline"), alert=ANY_OBJ,
@@ -171,9 +175,15 @@ class Op:
     params: list = field(default_factory=list)
     body: type[Schema] | None = None
     body_required: bool = True
+    raw_body: dict | None = None  # media type -> schema, for bodies that are not JSON
     description: str = ""
 
 
+BINARY = {"type": "string", "format": "binary"}
+PHOTO_BODY = {**{kind: {"schema": BINARY} for kind in ("image/jpeg", "image/png", "image/webp",
+                                                       "image/heif", "application/octet-stream")},
+              "multipart/form-data": {"schema": obj(("photo",), photo=BINARY),
+                                      "encoding": {"photo": {"contentType": "image/*"}}}}
 OFFICIALS_ONLY = {403: ["forbidden"]}
 ENDPOINTS: list[Op] = [
     Op("get", "/healthz", "health", "CouchDB reachable and a worker alive? 服务健康检查",
@@ -221,6 +231,25 @@ ENDPOINTS: list[Op] = [
        params=[VILLAGE, p("doc_id", "document id", r"^[a-z_]+:[A-Za-z0-9-]{1,64}$"),
                p("attachment", "attachment name", r"^[A-Za-z0-9._-]{1,64}$"),
                q("size", {"type": "string", "enum": ["display", "thumb"]})]),
+    Op("post", "/api/v1/villages/{village}/docs/{doc_id}/photos", "photos",
+       "A cadre uploads a photo of a verification visit 上传核查照片",
+       {201: ("stored as an attachment of the visit and queued for the worker", "PhotoStored"),
+        200: ("the same photo was already stored under this name (a retry)", "PhotoStored")},
+       {400: ["photo_doc_type", "photo_missing"], 403: ["village_forbidden"],
+        404: ["village_unknown", "document_unknown", "not_found"],
+        409: ["photo_name_taken", "photo_doc_quarantined"],
+        413: ["attachment_too_large", "payload_too_large"],
+        415: ["photo_not_image", "photo_content_type"], 422: ["validation_failed"]},
+       params=[VILLAGE, p("doc_id", "verification visit id", r"^[a-z_]+:[A-Za-z0-9-]{1,64}$"),
+               q("name", {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"},
+                 "attachment name (as in the visit's `photos[].attachment`); default: the "
+                 "form's file name, else one made from the content")],
+       raw_body=PHOTO_BODY,
+       description="The cadre's own village only (like sync). The body is the image, or the "
+                   "form field `photo`; at most FIELDSYNC_MAX_ATTACHMENT_MB (413 "
+                   "`attachment_too_large`). A body that does not start like a JPEG, PNG, "
+                   "WebP or HEIF file is refused (415 `photo_not_image`); anything else is "
+                   "checked by the worker like a synced photo, with feedback to the device."),
     # alerts (docs/alerts.md)
     Op("get", "/api/v1/alerts", "alerts", "Alerts the caller may see, newest first 预警列表",
        {200: ("one page of alerts", "AlertList")}, {400: ["bad_request"], **OFFICIALS_ONLY},
@@ -295,6 +324,11 @@ ENDPOINTS: list[Op] = [
     Op("get", "/api/v1/review/conflicts", "review", "The conflict archive 冲突存档",
        {200: ("one page", "ReviewPage")}, {400: ["bad_request"], **OFFICIALS_ONLY},
        params=[q("doc_id", {"type": "string", "maxLength": 120}), *REVIEW_PAGE]),
+    Op("get", "/api/v1/review/quarantine", "review", "Quarantined revisions, oldest first 隔离记录",
+       {200: ("one page of quarantine entries", "ReviewPage")},
+       {400: ["bad_request"], **OFFICIALS_ONLY},
+       params=[q("state", {"type": "string", "enum": ["open", "resolved", "all"]},
+                 "`open` (default)"), *REVIEW_PAGE]),
     Op("post", "/api/v1/review/tasks/{task_id}/decision", "review",
        "Decide a household disagreement 复核裁定",
        {200: ("the decided task", "ANY")},
@@ -331,6 +365,10 @@ ENDPOINTS: list[Op] = [
        {200: ("HTML", "text/html")}, auth=False),
     Op("get", "/reports", "pages", "The reports page 统计报表页面",
        {200: ("HTML", "text/html")}, auth=False),
+    Op("get", "/officials/review", "pages", "The review queue page 复核队列页面",
+       {200: ("HTML", "text/html")}, auth=False),
+    Op("get", "/officials/households", "pages", "The household search page 户籍检索页面",
+       {200: ("HTML", "text/html")}, auth=False),
     # sync gateway
     Op("get", "/sync/", "sync", "Replication server root (stable uuid) 同步服务根",
        {200: ("CouchDB welcome with the installation's uuid", "CouchWelcome")}, auth=False),
@@ -360,7 +398,8 @@ COMMON_ERRORS = {
 WHY = {400: "the request cannot be understood", 401: "no or bad credentials (with "
        "`WWW-Authenticate: Basic`)", 403: "not allowed here", 404: "not found",
        405: "method not allowed", 409: "conflicts with the current state",
-       413: "the body is over the limit", 422: "fields are wrong: see `details`",
+       413: "the body is over the limit", 415: "the body is not of a kind accepted here",
+       422: "fields are wrong: see `details`",
        426: "the app (X-App-Version) is older than FIELDSYNC_MIN_APP_VERSION",
        429: "too many requests or failed logins (with `Retry-After`)",
        500: "a bug, logged with its traceback", 503: "unavailable; retry (with `Retry-After`)"}
@@ -374,6 +413,8 @@ def _errors_of(op: Op) -> dict[int, list[str]]:
         groups.append(COMMON_ERRORS["gated"])
     if op.body is not None:
         groups.append(COMMON_ERRORS["body"])
+    if op.raw_body is not None:
+        groups.append({413: ["payload_too_large"]})
     if any(param["in"] == "path" for param in op.params):
         groups.append({404: ["not_found"]})
     merged: dict[int, list[str]] = {}
@@ -429,6 +470,8 @@ def _operation(op: Op, plugin_schemas: dict) -> dict:
     if op.body is not None:
         operation["requestBody"] = {"required": op.body_required, "content": {
             "application/json": {"schema": ref(plugin_schemas[op.body])}}}
+    if op.raw_body is not None:
+        operation["requestBody"] = {"required": True, "content": op.raw_body}
     return operation
 
 

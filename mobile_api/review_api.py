@@ -1,5 +1,6 @@
-"""The central office's review API: open review tasks, the conflict archive, duplicates, and
-deciding a household disagreement (the decision is written as a household edit that syncs back).
+"""The central office's review API: open review tasks, the conflict archive, duplicates, the
+quarantine list, and deciding a household disagreement (the decision is written as a household
+edit that syncs back).
 
 Central admins see everything; county officials their own county's villages. Identity numbers
 are masked in every answer (4412**********1234).
@@ -77,6 +78,17 @@ def conflicts():
     prefix = f"conflict:{request.args['doc_id']}:" if request.args.get("doc_id") else "conflict:"
     found = [doc for doc in _review_docs(prefix) if _visible(principal, doc)]
     return jsonify(_page(sorted(found, key=lambda d: (d.get("archived_at", ""), d["_id"]))))
+
+
+@bp.get("/quarantine")
+@login_required
+def quarantine():
+    """Quarantined revisions (`?state=open` by default, or `resolved`, `all`), oldest first."""
+    principal = _reviewer()
+    state = request.args.get("state", "open")
+    found = [doc for doc in _review_docs("quarantine:") if doc.get("type") == "quarantine_entry"
+             and (state == "all" or doc.get("state") == state) and _visible(principal, doc)]
+    return jsonify(_page(sorted(found, key=lambda d: (d.get("received_at", ""), d["_id"]))))
 
 
 @bp.post("/tasks/<path:task_id>/decision")

@@ -80,6 +80,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "photo_too_many_pixels": ("照片像素过多（{pixels}，上限 {limit}），可能是异常文件",
                               "The photo has too many pixels ({pixels}, limit {limit})"),
     "photo_corrupt": ("照片文件不完整或已损坏，请重新拍摄", "The photo file is truncated or corrupt; please retake it"),
+    # photos uploaded through the API (POST /api/v1/villages/<village>/docs/<doc id>/photos)
+    "document_unknown": ("村 {village} 没有记录 {doc_id}", "Village {village} has no record {doc_id}"),
+    "photo_doc_type": ("只能为核查走访记录上传照片（{doc_id}）",
+                       "Photos can be uploaded for verification visits only ({doc_id})"),
+    "photo_doc_quarantined": ("该记录有待更正的问题，请先更正并同步记录，再上传照片",
+                              "This record has problems to correct: correct and sync it first, "
+                              "then upload the photo"),
+    "photo_name_taken": ("该记录已有另一张名为 {name} 的照片", "The record already has another photo named {name}"),
+    "photo_content_type": ("请以图片格式上传照片（收到 {content_type}）",
+                           "Upload the photo as an image (got {content_type})"),
+    "photo_missing": ("请求中没有照片文件（表单字段 photo）", "The request has no photo file (form field photo)"),
     "app_version_unsupported": ("应用版本 {current} 过旧，请升级到 {minimum} 或更高版本",
                                 "App version {current} is no longer supported; please update to {minimum} or later"),
     "rate_limited": ("请求过于频繁，请 {retry_after} 秒后再试", "Too many requests; try again in {retry_after} s"),

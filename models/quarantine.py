@@ -56,6 +56,19 @@ def revision_line(doc: dict, rev: str | None, verdict: Verdict) -> dict:
             "recorded_at": doc.get("recorded_at")}
 
 
+def office_write_record(record_id: str, village_code: str, actor: str, at: str, doc_id: str,
+                        rev: str, details: dict) -> dict:
+    """The audit record of a revision written at the central office (a review decision): like
+    a device write's, so the revision's author is found the same way, and its id names the
+    village so the worker's feeds look at it (sync/village_signals.py)."""
+    line = {"subject_id": doc_id, "subject_rev": rev, "action": "received", "verdict": "accept",
+            "doc_type": "household", "codes": [], "recorded_at": at}
+    return {"_id": f"audit:office:{village_code}:{record_id}", "type": "audit_entry",
+            "schema_version": 1, "action": "office_write", "actor": actor,
+            "subject_id": doc_id, "subject_rev": rev, "village_code": village_code, "at": at,
+            "details": {**details, "device_id": None, "lines": [line]}}
+
+
 def device_write_record(request_id: str, village_code: str, actor: str, at: str,
                         details: dict, lines: list[dict]) -> dict:
     """The audit record of one device write request: who, from which device, when, and a line

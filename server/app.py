@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from mobile_api import (alerts_api, alerts_stream, device_api, duty_api, health, households_api,
-                        monitoring_api, openapi, pages, photos_api, public_api, reports_api,
-                        review_api, session_api, sync_routes)
+                        monitoring_api, openapi, pages, photo_upload_api, photos_api, public_api,
+                        reports_api, review_api, session_api, sync_routes)
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(sync_routes.bp)
     app.register_blueprint(session_api.bp)
     app.register_blueprint(photos_api.bp)
+    app.register_blueprint(photo_upload_api.bp)
     app.register_blueprint(device_api.bp)
     app.register_blueprint(public_api.bp)
     app.register_blueprint(alerts_stream.bp)

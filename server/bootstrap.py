@@ -20,6 +20,7 @@ from sync.gateway import GatewayLimits, SyncGateway
 from sync.mediation_intake import MediationIntake
 from sync.naming import DatabaseNames
 from sync.photo_desk import PhotoDesk
+from sync.photo_upload import PhotoUploads
 from sync.quarantine_desk import QuarantineDesk
 from sync.reconciliation import ReconciliationDesk
 
@@ -71,12 +72,14 @@ class Services:
         settings = self.settings
         return AlertDesk(self.couch, self.names, build_channels(settings),
                          parse_chain(settings.escalation_chain), settings.delivery_lease_s,
-                         settings.alert_inline_dispatch, settings.max_alert_streams)
+                         settings.alert_inline_dispatch, settings.max_alert_streams,
+                         full_pass_s=settings.full_pass_s)
 
     @cached_property
     def reconciliation(self) -> ReconciliationDesk:
         """Conflicts, the central view and duplicates (docs/reconciliation.md)."""
-        return ReconciliationDesk(self.couch, self.names, self.settings.secret_key)
+        return ReconciliationDesk(self.couch, self.names, self.settings.secret_key,
+                                  full_pass_s=self.settings.full_pass_s)
 
     @cached_property
     def gateway(self) -> SyncGateway:
@@ -86,6 +89,13 @@ class Services:
                  self.quarantine.after_write, self.photo_desk.enqueue, self._record_push]
         return SyncGateway(self.couch, self.names, gateway_limits(self.settings),
                            classify_device_document, hooks)
+
+    @cached_property
+    def photo_uploads(self) -> PhotoUploads:
+        """Photos uploaded through the API: stored like synced ones, then the same hooks (the
+        audit trail, the photo queue, the device registry) as an accepted device write."""
+        return PhotoUploads(self.couch, self.names,
+                            [self.audit.record_writes, self.photo_desk.enqueue, self._record_push])
 
     def _record_push(self, batch) -> None:
         req = batch.request

@@ -71,19 +71,37 @@ def web(settings: Settings) -> None:
     from server.app import create_app
     _limit_malloc_arenas()
     app = create_app(settings)
+    _record_start(app)
     click.echo(f"fieldsync web on http://{settings.http_host}:{settings.http_port}/")
     serve(app, host=settings.http_host, port=settings.http_port, threads=settings.http_threads,
           ident="fieldsync", channel_timeout=120, clear_untrusted_proxy_headers=True)
 
 
+def _record_start(app) -> None:
+    """Tell the workers a web process started (they then look at every village once)."""
+    import socket
+
+    from mobile_api.context import EXTENSION_KEY
+    from sync.couch import CouchError
+    try:
+        app.extensions[EXTENSION_KEY].audit.record_web_start(socket.gethostname(), os.getpid())
+    except CouchError as exc:  # CouchDB not up yet: the worker's periodic full pass covers it
+        click.echo(f"note: web start not recorded ({exc})", err=True)
+
+
 @main.command()
+@click.option("--jobs", default="", metavar="NAME,...",
+              help="Run only these jobs (default: all), e.g. to give reconciliation a process "
+                   "of its own: --jobs reconcile. Jobs: heartbeat, photos, alert_sweep, "
+                   "alert_deliveries, alert_escalations, reconcile.")
 @click.pass_obj
-def worker(settings: Settings) -> None:
+def worker(settings: Settings, jobs: str) -> None:
     """Run the worker: change processing, deliveries and scheduled jobs."""
     from server.bootstrap import build_services
     from server.worker import Worker
+    only = [name.strip() for name in jobs.split(",") if name.strip()]
     with couchdb_settings(settings) as resolved:
-        instance = Worker(build_services(resolved))
+        instance = Worker(build_services(resolved), only=only)
         _stop_on_signals(instance.stop)
         instance.run()
 

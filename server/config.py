@@ -47,6 +47,7 @@ class Settings:
     max_alert_streams: int = 32
     min_app_version: str = "1.0.0"
     income_line_yuan: float = 4000.0        # reports: yearly income per person below this fails
+    full_pass_s: float = 1800.0             # worker feeds: look at every village this often
 
     @property
     def embedded(self) -> bool:
@@ -78,6 +79,7 @@ class Settings:
             "max_held_longpolls": int(get("MAX_HELD_LONGPOLLS") or cls.max_held_longpolls),
             "min_app_version": get("MIN_APP_VERSION") or cls.min_app_version,
             "income_line_yuan": float(get("INCOME_LINE_YUAN") or cls.income_line_yuan),
+            "full_pass_s": float(get("FULL_PASS_S") or cls.full_pass_s),
             **_alert_settings(cls, get),
         }
         if get("SECRET_KEY"):
@@ -104,6 +106,7 @@ class Settings:
                  "MAX_HELD_LONGPOLLS": str(self.max_held_longpolls),
                  "MIN_APP_VERSION": self.min_app_version,
                  "INCOME_LINE_YUAN": str(self.income_line_yuan),
+                 "FULL_PASS_S": str(self.full_pass_s),
                  **{name: None if value is None else str(value)
                     for name, value in alert_env(self).items()}}
         return {f"FIELDSYNC_{k}": v for k, v in pairs.items() if v is not None}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -31,8 +32,9 @@ def start_scheduler(jobs: list[Job]) -> BackgroundScheduler:
                                                   "misfire_grace_time": 30},
                                     timezone="UTC")
     for job in jobs:
+        # first run at once (a worker that starts has work waiting), then every interval
         scheduler.add_job(_logged(job), "interval", seconds=job.interval_s, id=job.name,
-                          name=job.name)
+                          name=job.name, next_run_time=datetime.now(timezone.utc))
     scheduler.start()
     return scheduler
 

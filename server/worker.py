@@ -26,8 +26,9 @@ def default_worker_id() -> str:
 class Worker:
     """Runs the worker's jobs until told to stop."""
 
-    def __init__(self, services: Services, worker_id: str | None = None):
-        self.services = services
+    def __init__(self, services: Services, worker_id: str | None = None,
+                 only: list[str] | None = None):
+        self.services, self.only = services, list(only or [])
         self.worker_id = worker_id or default_worker_id()
         self.stop_event = threading.Event()
         self.started_at: float | None = None
@@ -41,16 +42,25 @@ class Worker:
         """The scheduled jobs of this worker (one line per job)."""
         settings = self.services.settings
         interval = settings.heartbeat_interval_s
-        return [Job("heartbeat", self.heartbeat, interval),
-                Job("photos", self.process_photos, 2.0),
-                Job("alert_sweep", self.sweep_alerts, settings.alert_sweep_interval_s),
-                Job("alert_deliveries", self.deliver_alerts, settings.delivery_interval_s),
-                Job("alert_escalations", self.escalate_alerts, settings.escalation_interval_s),
-                Job("reconcile", self.reconcile, 5.0)]
+        every = [Job("heartbeat", self.heartbeat, interval),
+                 Job("photos", self.process_photos, 2.0),
+                 Job("alert_sweep", self.sweep_alerts, settings.alert_sweep_interval_s),
+                 Job("alert_deliveries", self.deliver_alerts, settings.delivery_interval_s),
+                 Job("alert_escalations", self.escalate_alerts, settings.escalation_interval_s),
+                 Job("reconcile", self.reconcile, 5.0)]
+        unknown = set(self.only) - {job.name for job in every}
+        if unknown:
+            raise ValueError(f"unknown worker jobs: {', '.join(sorted(unknown))}; known: "
+                             f"{', '.join(job.name for job in every)}")
+        # the heartbeat always runs: the monitoring endpoint lists live workers by it
+        return [job for job in every if not self.only or job.name in self.only
+                or job.name == "heartbeat"]
 
     def reconcile(self) -> int:
         """Resolve conflicts and update the central view from the villages' changes."""
-        return self.services.reconciliation.run(max_items=5000)
+        # a long backlog is worked through in one run (a minute at most, then the schedule
+        # lets other work of this thread pool in); a stop request ends it between pages
+        return self.services.reconciliation.run(max_seconds=60.0, stop=self.stop_event.is_set)
 
     def process_photos(self) -> int:
         """Process queued photo evidence (off the request path)."""

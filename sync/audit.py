@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Iterator
 
-from models.quarantine import device_write_record, revision_line
+from models.quarantine import device_write_record, office_write_record, revision_line
 from sync.couch import Conflict, Database
 from sync.design_docs import AUDIT_DDOC
 from sync.directory import utc_now
 from sync.sync_writes import WriteBatch
 
 log = logging.getLogger("fieldsync.audit")
+WEB_START_PREFIX = "audit:web_start:"
 
 
 def _refused_line(row: dict) -> dict:
@@ -47,6 +48,21 @@ class AuditTrail:
             self.db.put(record)
         except Conflict:
             pass
+
+    def record_office_write(self, village: str, actor: str, doc_id: str, rev: str,
+                            details: dict) -> None:
+        """The record of a revision written at the central office (idempotent per revision)."""
+        self.db.create_doc(office_write_record(f"{doc_id}:{rev}", village, actor, utc_now(),
+                                               doc_id, rev, details))
+
+    def record_web_start(self, host: str, pid: int) -> None:
+        """A web process started: writes it took in before a crash may have left no record, so
+        the worker's feeds make a full pass over every village (sync/village_signals.py)."""
+        at = utc_now()
+        self.db.create_doc({"_id": f"{WEB_START_PREFIX}{at}:{host}-{pid}", "type": "audit_entry",
+                            "schema_version": 1, "action": "web_start", "actor": "-", "at": at,
+                            "subject_id": None, "subject_rev": None, "village_code": None,
+                            "details": {"host": host, "pid": pid}})
 
     def lines(self, action: str | None = None) -> Iterator[dict]:
         """Every audit line, flattened with its record's who/when (small installations, tests)."""

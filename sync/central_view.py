@@ -79,6 +79,10 @@ class CentralView:
         """Apply one change (with its document) to the view."""
         self.apply(village, [change])
 
+    def on_batch(self, changes: list[dict], village: str) -> None:
+        """Apply a page of changes: one read and one write of the view entries they touch."""
+        self.apply(village, changes)
+
     # --- applying -------------------------------------------------------------------------------
     def apply(self, village: str, changes: list[dict]) -> int:
         """Apply changes of one village; returns how many view documents were written."""
@@ -96,10 +100,10 @@ class CentralView:
                                                    _entry(key, village, self._kind(change)))
             changed = [doc for key, doc in updated.items() if doc is not None
                        and _content(doc) != _content(current.get(key))]
-            for doc in changed:  # indexes first: a crash before the view write replays them
-                if doc["type"] == "central_household":
-                    self.duplicates.reindex(village, doc["household_id"], current.get(doc["_id"]),
-                                            doc)
+            # indexes first: a crash before the view write replays them
+            self.duplicates.reindex_many([
+                (village, doc["household_id"], current.get(doc["_id"]), doc)
+                for doc in changed if doc["type"] == "central_household"])
             if not changed:
                 return 0
             results = self.db.bulk_docs(changed)

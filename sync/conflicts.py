@@ -231,8 +231,13 @@ class ConflictTransition:
         self.resolver = resolver
 
     def filter(self, change: dict) -> bool:
-        """Documents devices write (the only ones that can conflict)."""
-        return type_of_id(change.get("id", "")) in self.TYPES and not change.get("deleted")
+        """Documents devices write (the only ones that can conflict) that have conflicts: the
+        feed reads documents with `conflicts=true`, so a document without `_conflicts` has
+        none (without the document at hand, every such change is looked at)."""
+        if type_of_id(change.get("id", "")) not in self.TYPES or change.get("deleted"):
+            return False
+        doc = change.get("doc")
+        return not isinstance(doc, dict) or bool(doc.get("_conflicts"))
 
     def on_match(self, change: dict, village: str) -> None:
         """Resolve the document's conflicts, if it has any."""

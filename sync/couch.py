@@ -308,6 +308,14 @@ class Database:
         finally:
             response.close()
 
+    def put_attachment(self, doc_id: str, name: str, data: bytes, content_type: str,
+                       rev: str) -> str:
+        """Add or replace one attachment of revision `rev`; returns the document's new rev."""
+        answer = self.server.json("PUT", self._p(f"{doc_path(doc_id)}/{doc_path(name)}"),
+                                  params={"rev": rev}, data=data,
+                                  headers={"Content-Type": content_type}, idempotent=False)
+        return answer["rev"]
+
     def delete(self, doc_id: str, rev: str) -> str:
         """Delete one revision of a document."""
         answer = self.server.json("DELETE", self._p(doc_path(doc_id)), params={"rev": rev})
@@ -359,14 +367,17 @@ class Database:
     # --- changes ----------------------------------------------------------------------------
     def changes(self, since: str = "0", *, limit: int | None = None, include_docs: bool = False,
                 longpoll: bool = False, timeout_ms: int = 25_000, doc_ids: list[str] | None = None,
-                filter_name: str | None = None, style: str | None = None) -> ChangesPage:
+                filter_name: str | None = None, style: str | None = None,
+                conflicts: bool = False) -> ChangesPage:
         """One page of `_changes`, normal or longpoll; `since` and `last_seq` stay opaque strings.
 
         A longpoll that outlives the client read timeout is taken as "no changes": pouchdb-server
         ignores the server-side `timeout` and holds the request open until something changes.
         """
         params: dict[str, Any] = {"since": since, "limit": limit, "style": style,
-                                  "include_docs": include_docs or None}
+                                  "include_docs": include_docs or None,
+                                  # with include_docs: each document's `_conflicts`, if any
+                                  "conflicts": (include_docs and conflicts) or None}
         read_timeout = self.server.timeout[1]
         if longpoll:
             params.update(feed="longpoll", timeout=timeout_ms, heartbeat=10_000)

@@ -1,11 +1,15 @@
 """Duplicate households across the central view: shared identity numbers, near-duplicates.
 
 Index documents in the central database group households by a keyed hash: `idn:<hash>` by
-identity number (any village), `nd:<hash>` by (town, head's name, birth date). When a group
-holds two or more households a review task is opened (`review:duplicate_id:<hash prefix>`,
-`review:near_duplicate:<hash prefix>`); nothing is ever merged automatically. Updates are
-idempotent (a household already listed the same way is not written again) and retried on 409,
-so a re-sent document, a replayed change or two workers racing never add anything twice.
+identity number (every member's, any village), `nd:<hash>` by (town, head's name, birth date).
+When a group holds two or more households a review task is opened
+(`review:duplicate_id:<hash prefix>`, `review:near_duplicate:<hash prefix>`); nothing is ever
+merged automatically. Index documents are read and written a page of changes at a time, only
+where a household's listing changes; updates are idempotent and retried on 409, so a re-sent
+document, a replayed change or two workers racing never add anything twice.
+
+(A CouchDB view over the central entries would spare the index documents; measured on
+pouchdb-server, its indexing cost twice their writes: docs/performance.md.)
 """
 from __future__ import annotations
 
@@ -36,38 +40,65 @@ class DuplicateIndex:
 
     def reindex(self, village: str, household_id: str, old: dict | None, new: dict | None) -> None:
         """Move a household between index groups after its central view entry changed."""
-        member = f"{village}/{household_id}"
-        old_ids = dict((old or {}).get("id_hashes") or {})
-        new_ids = dict((new or {}).get("id_hashes") or {})
-        for digest in sorted(set(old_ids) | set(new_ids)):
-            entry = ({"village_code": village, "household_id": household_id,
-                      "id_masked": new_ids[digest]} if digest in new_ids else None)
-            self._update(f"idn:{digest}", member, entry)
-        old_near, new_near = (old or {}).get("near_key"), (new or {}).get("near_key")
-        for digest in sorted({k for k in (old_near, new_near) if k}):
-            entry = ({"village_code": village, "household_id": household_id,
-                      "head_name": (new.get("head") or {}).get("name")}
-                     if digest == new_near else None)
-            self._update(f"nd:{digest}", member, entry)
+        self.reindex_many([(village, household_id, old, new)])
 
-    def _update(self, index_id: str, member: str, entry: dict | None) -> None:
+    def reindex_many(self, moves: list[tuple[str, str, dict | None, dict | None]]) -> None:
+        """Reindex many households at once: one read and one write of the index documents
+        they touch (a 409 re-reads just the documents it hit)."""
+        wanted: dict[str, dict[str, dict | None]] = {}
+        for village, household_id, old, new in moves:
+            for index_id, member, entry in _moves(village, household_id, old, new):
+                wanted.setdefault(index_id, {})[member] = entry
+        wanted = self._create_new(wanted)
         for _ in range(MAX_ATTEMPTS):
-            doc = self.central_db.get_or_none(index_id) or {
-                "_id": index_id, "type": "central_duplicate_index", "schema_version": 1,
-                "households": {}}
-            if doc["households"].get(member) != entry:
-                if entry is None:
-                    doc["households"].pop(member, None)
-                else:
-                    doc["households"][member] = entry
-                try:
-                    self.central_db.put(doc)
-                except Conflict:
-                    continue
-            if len(doc["households"]) >= 2:
-                self._ensure_task(index_id, doc["households"])
-            return
-        raise RuntimeError(f"duplicate index {index_id} kept changing")
+            if not wanted:
+                return
+            rows = self.central_db.all_docs(keys=sorted(wanted), include_docs=True)["rows"]
+            changed, groups = [], {}
+            for row in rows:
+                doc = row.get("doc") or {"_id": row["key"], "type": "central_duplicate_index",
+                                         "schema_version": 1, "households": {}}
+                households = doc["households"]
+                before = dict(households)
+                for member, entry in wanted[row["key"]].items():
+                    if entry is None:
+                        households.pop(member, None)
+                    else:
+                        households[member] = entry
+                if households != before:
+                    changed.append(doc)
+                if len(households) >= 2:
+                    groups[row["key"]] = households
+            results = self.central_db.bulk_docs(changed) if changed else []
+            failed = [r for r in results if r.get("error") and r["error"] != "conflict"]
+            if failed:
+                raise RuntimeError(f"duplicate indexes not written: {failed}")
+            retry = {r["id"] for r in results if r.get("error") == "conflict"}
+            for index_id, households in groups.items():
+                if index_id not in retry:
+                    self._ensure_task(index_id, households)
+            wanted = {index_id: wanted[index_id] for index_id in retry}
+        raise RuntimeError(f"duplicate indexes {sorted(wanted)} kept changing")
+
+    def _create_new(self, wanted: dict[str, dict[str, dict | None]]) -> dict:
+        """Most identity numbers are seen for the first time: create their index documents
+        without reading first; returns what is left (documents that exist: a 409)."""
+        fresh = {index_id: members for index_id, members in wanted.items()
+                 if all(entry is not None for entry in members.values())}
+        if not fresh:
+            return wanted
+        results = self.central_db.bulk_docs([
+            {"_id": index_id, "type": "central_duplicate_index", "schema_version": 1,
+             "households": members} for index_id, members in sorted(fresh.items())])
+        failed = [r for r in results if r.get("error") and r["error"] != "conflict"]
+        if failed:
+            raise RuntimeError(f"duplicate indexes not written: {failed}")
+        created = {r["id"] for r in results if not r.get("error")}
+        for index_id in sorted(created):
+            if len(fresh[index_id]) >= 2:  # two households new in one page
+                self._ensure_task(index_id, fresh[index_id])
+        return {index_id: members for index_id, members in wanted.items()
+                if index_id not in created}
 
     def _ensure_task(self, index_id: str, households: dict) -> None:
         kind = INDEXES[index_id.split(":", 1)[0]][1]
@@ -91,3 +122,26 @@ class DuplicateIndex:
                 return
             except Conflict:
                 continue
+
+
+def _moves(village: str, household_id: str, old: dict | None,
+           new: dict | None) -> list[tuple[str, str, dict | None]]:
+    """(index id, member, entry or None to leave) where a household's listing in an index
+    changes; a listing that stays the same costs nothing."""
+    member = f"{village}/{household_id}"
+
+    def listings(entry: dict | None) -> dict[str, dict]:
+        if not entry or entry.get("deleted"):
+            return {}
+        found = {f"idn:{digest}": {"village_code": village, "household_id": household_id,
+                                   "id_masked": masked}
+                 for digest, masked in (entry.get("id_hashes") or {}).items()}
+        if entry.get("near_key"):
+            found[f"nd:{entry['near_key']}"] = {"village_code": village,
+                                                "household_id": household_id,
+                                                "head_name": (entry.get("head") or {}).get("name")}
+        return found
+
+    before, after = listings(old), listings(new)
+    return [(index_id, member, after.get(index_id)) for index_id in sorted(set(before) | set(after))
+            if before.get(index_id) != after.get(index_id)]

@@ -48,6 +48,26 @@ class ProcessedPhoto:
     thumbnail_jpeg: bytes = field(repr=False)
 
 
+# leading bytes of the formats in ALLOWED_FORMATS (HEIF: an ISO box "ftyp" with a HEIF brand)
+SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+HEIF_BRANDS = (b"heic", b"heix", b"heif", b"mif1", b"msf1", b"hevc")
+
+
+def image_media_type(data: bytes) -> str | None:
+    """The media type an upload's first bytes announce (JPEG, PNG, WebP, HEIF), or None.
+
+    A cheap look at the signature only: a file that passes is still fully checked by
+    process_photo in the worker (a truncated JPEG passes here and is refused there)."""
+    for signature, media_type in SIGNATURES:
+        if data.startswith(signature):
+            return media_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return "image/heif"
+    return None
+
+
 def _open(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():

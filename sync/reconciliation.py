@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import cached_property
+from typing import Callable
 
 from models import hlc
 from models.duplicates import hashing_key
@@ -16,6 +17,7 @@ from models.household import household_schema
 from models.household_merge import latest_stamp, set_value
 from models.validation import describe_errors
 from sync.central_view import CentralView
+from sync.audit import AuditTrail
 from sync.conflicts import ConflictResolver, ConflictTransition
 from sync.couch import Conflict, CouchServer, Database
 from sync.directory import Directory, utc_now
@@ -32,8 +34,9 @@ MISSING_VALUE = object()  # "no edited value given" (None is a value: it clears 
 class ReconciliationDesk:
     """The reconciliation parts, wired from a CouchDB server, database names and the secret key."""
 
-    def __init__(self, couch: CouchServer, names: DatabaseNames, secret_key: str):
-        self.couch, self.names = couch, names
+    def __init__(self, couch: CouchServer, names: DatabaseNames, secret_key: str,
+                 full_pass_s: float = 1800.0):
+        self.couch, self.names, self.full_pass_s = couch, names, full_pass_s
         self._key = hashing_key(secret_key)
 
     @property
@@ -59,11 +62,15 @@ class ReconciliationDesk:
         directory = Directory(self.couch.database(self.names.directory))
         return VillageFeed(self.couch, self.names, directory,
                            self.couch.database(self.names.state), CONSUMER,
-                           [ConflictTransition(self.resolver), self.central_view])
+                           [ConflictTransition(self.resolver), self.central_view], batch=500,
+                           parallel=4, full_pass_s=self.full_pass_s)
 
-    def run(self, max_items: int | None = None) -> int:
-        """Reconcile what changed in every village since the stored checkpoints."""
-        return self.feed.sweep(max_items=max_items)
+    def run(self, max_items: int | None = None, max_seconds: float | None = None,
+            stop: Callable[[], bool] | None = None) -> int:
+        """Reconcile what changed in every village since the stored checkpoints (until nothing
+        is left, or a limit: items, seconds, `stop()`)."""
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        return self.feed.sweep(max_items=max_items, deadline=deadline, stop=stop)
 
     def ensure_village_designs(self) -> int:
         """Bring every known village's design document up to date (the conflicts view)."""
@@ -123,6 +130,8 @@ def decide_household_task(desk: ReconciliationDesk, task_id: str, username: str,
         raise RuntimeError(f"{doc_id} kept changing")
     decision = {"field": path, "pick": pick, "edited": pick is None, "rev": rev,
                 "stamp": stamps[path]}
+    AuditTrail(desk.couch.database(desk.names.audit)).record_office_write(
+        task["village_code"], username, doc_id, rev, {"review_task": task_id, **decision})
     for _ in range(5):
         task.update(state="decided", decided_at=utc_now(), decided_by=username,
                     decision=decision)

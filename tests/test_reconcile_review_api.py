@@ -107,3 +107,26 @@ def test_household_search_masks_numbers_and_matches_full_ones_by_hash(provisione
     assert requests.get(url, auth=auth).json()["total"] == 6
     other = requests.get(url, auth=("li.xy", "device-pass-1"))
     assert other.status_code == 403
+
+
+def test_quarantine_list_is_paginated_and_limited_to_the_jurisdiction(provisioned, client):
+    from models.quarantine import quarantine_entry
+    from models.registry import QUARANTINE, Verdict
+    problem = {"field": "head.id_number", "code": "id_number_checksum",
+               "message": {"zh": "校验码错误", "en": "bad check character"}}
+    verdict = Verdict(QUARANTINE, "household", "id_number_checksum", (problem,))
+    review = provisioned.couch.database(provisioned.names.review)
+    for n, village in enumerate((VILLAGE, "441226101202", "441225101201")):
+        doc = {"_id": f"household:7c2e1d3f-4a5b-4c6d-8e7f-00000000000{n}"}
+        review.put(quarantine_entry(doc, f"1-{n}", verdict, village, f"2026-05-0{n + 1}T08:00:00Z"))
+    provisioned.directory.reset_password("liang.lj", "device-pass-1")
+    county = auth("liang.lj", "device-pass-1")
+    listed = client.get("/api/v1/review/quarantine?limit=1", headers=county).json
+    assert listed["total"] == 2 and [e["village_code"] for e in listed["items"]] == [VILLAGE]
+    second = client.get("/api/v1/review/quarantine?limit=1&offset=1", headers=county).json
+    assert [e["village_code"] for e in second["items"]] == ["441226101202"]
+    assert client.get("/api/v1/review/quarantine", headers=ADMIN).json["total"] == 3
+    assert client.get("/api/v1/review/quarantine?state=resolved", headers=ADMIN).json["total"] == 0
+    provisioned.directory.reset_password("huang.jh", "device-pass-1")
+    town = client.get("/api/v1/review/quarantine", headers=auth("huang.jh", "device-pass-1"))
+    assert town.status_code == 403

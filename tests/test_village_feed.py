@@ -57,20 +57,35 @@ def test_follows_every_village_from_a_stored_checkpoint(provisioned):
     assert sorted(again.seen) == sorted(later)  # one _bulk_docs: the feed's order is the server's
 
 
-def test_an_unchanged_village_costs_one_info_request(provisioned, monkeypatch):
-    ensure_village_database(provisioned.couch, provisioned.names, VILLAGES[0])
-    _write(provisioned, VILLAGES[0], 2)
-    feed = _feed(provisioned, Recorder())
-    feed.sweep()
-    reads = []
+def test_between_full_passes_only_villages_named_by_the_audit_feed_are_read(provisioned,
+                                                                           monkeypatch):
+    for village in VILLAGES:
+        ensure_village_database(provisioned.couch, provisioned.names, village)
+        _write(provisioned, village, 2)
+    feed = _feed(provisioned, Recorder(), full_pass_s=3600)
+    feed.sweep()  # the first sweep is a full pass
+    assert len(feed.transitions[0].seen) == 4
+    reads, infos = [], []
     from sync.couch import Database
-    original = Database.changes
+    changes, info = Database.changes, Database.info
     monkeypatch.setattr(Database, "changes", lambda self, *a, **k: reads.append(self.name)
-                        or original(self, *a, **k))
+                        or changes(self, *a, **k))
+    monkeypatch.setattr(Database, "info", lambda self: infos.append(self.name) or info(self))
     assert feed.sweep() == 0
-    assert reads == []
-    _write(provisioned, VILLAGES[0], 1)
-    assert feed.sweep() == 1 and reads == [provisioned.names.village(VILLAGES[0])]
+    assert reads == [provisioned.names.audit] and infos == []  # idle: one read, any number
+
+    # a write that left no audit record (straight into CouchDB) waits for the next full pass
+    direct = _write(provisioned, VILLAGES[0], 1)
+    assert feed.sweep() == 0
+    # a write through fieldsync leaves an audit record naming its village: read at once
+    audited = _write(provisioned, VILLAGES[1], 1)
+    provisioned.couch.database(provisioned.names.audit).create_doc(
+        {"_id": f"audit:write:{VILLAGES[1]}:{uuid.uuid4().hex}", "type": "audit_entry"})
+    reads.clear()
+    assert feed.sweep() == 1 and feed.transitions[0].seen[-1] == audited[0]
+    assert provisioned.names.village(VILLAGES[0]) not in reads
+    feed.full_pass_s = 0  # the full pass is due
+    assert feed.sweep() == 1 and feed.transitions[0].seen[-1] == direct[0]
 
 
 def test_a_failing_change_is_retried_then_dead_lettered_without_stalling(provisioned):

@@ -38,12 +38,10 @@ let options = null;
 let streamAbort = null;
 const alerts = new Map();
 const $ = (id) => document.getElementById(id);
-const t = (key) => T[lang][key] || key;
+const t = (key) => FieldsyncPage.text(T, lang, key);
 
 function applyLang() {
-  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
-  $('lang-switch').textContent = t('switch');
+  FieldsyncPage.translate(document, lang, T);
   renderAlerts();
 }
 

@@ -26,7 +26,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 let lang = document.body.dataset.lang === 'en' ? 'en' : 'zh';
 let auth = FieldsyncSession.auth;
 const $ = (id) => document.getElementById(id);
-const t = (key) => T[lang][key] || key;
+const t = (key) => FieldsyncPage.text(T, lang, key);
 
 const authHeader = () => FieldsyncSession.authHeader();
 
@@ -35,9 +35,7 @@ function api(path, init = {}) {
 }
 
 function applyLang() {
-  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
-  $('lang-switch').textContent = t('switch');
+  FieldsyncPage.translate(document, lang, T);
 }
 
 function query() {

@@ -29,8 +29,9 @@ class AlertDesk:
 
     def __init__(self, couch: CouchServer, names: DatabaseNames, channels: dict,
                  chain: tuple[Step, ...], lease_s: float = 60.0, inline_dispatch: bool = True,
-                 max_streams: int = 32):
+                 max_streams: int = 32, full_pass_s: float = 1800.0):
         self.couch, self.names, self.channels, self.chain = couch, names, channels, chain
+        self.full_pass_s = full_pass_s
         self.lease_s, self.inline_dispatch, self.max_streams = lease_s, inline_dispatch, max_streams
 
     @cached_property
@@ -70,7 +71,8 @@ class AlertDesk:
         return VillageFeed(self.couch, self.names,
                            Directory(self.couch.database(self.names.directory)),
                            self.couch.database(self.names.state), SWEEP_CONSUMER,
-                           [MediationSweep(self.raiser_for_worker)], include_docs=False)
+                           [MediationSweep(self.raiser_for_worker)], include_docs=False,
+                           full_pass_s=self.full_pass_s)
 
     @cached_property
     def raiser_for_worker(self) -> AlertRaiser:

@@ -1,6 +1,8 @@
 function (doc) {
-  // One row per revision a device write request carried: [doc id, rev] -> who, when, verdict.
-  if (doc.action === 'device_write' && doc.details && doc.details.lines) {
+  // One row per revision a device write request (or an office decision) carried:
+  // [doc id, rev] -> who, when, verdict.
+  if ((doc.action === 'device_write' || doc.action === 'office_write') && doc.details &&
+      doc.details.lines) {
     for (var i = 0; i < doc.details.lines.length; i++) {
       var line = doc.details.lines[i];
       emit([line.subject_id, line.subject_rev], {

@@ -3,16 +3,8 @@
 // Usage: node official_inbox.js < {"base", "official": {username, password}, "device":
 //   {username, password, village, dir}, "request": <mediation doc>, "screenshot": path}
 'use strict';
-const {chromium} = require('playwright-core');
+const {run} = require('./harness');
 const PouchDB = require('pouchdb-node');
-
-function readStdin() {
-  return new Promise((resolve) => {
-    const chunks = [];
-    process.stdin.on('data', (c) => chunks.push(c));
-    process.stdin.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-  });
-}
 
 async function pushFromDevice(spec, request) {
   const local = new PouchDB(spec.dir);
@@ -24,54 +16,36 @@ async function pushFromDevice(spec, request) {
   return result.docs_written;
 }
 
-async function main() {
-  const input = await readStdin();
-  const out = {steps: []};
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync']});
-  try {
-    const page = await browser.newPage({viewport: {width: 390, height: 844}, locale: 'zh-CN'});  // a phone
-    page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
-    await page.goto(`${input.base}/officials`);
-    out.title = await page.textContent('h1');
-    await page.fill('#username', input.official.username);
-    await page.fill('#password', input.official.password);
-    await page.click('#login-button');
-    await page.waitForSelector('#inbox-view:not([hidden])', {timeout: 15000});
-    await page.waitForFunction(() => document.querySelector('#live-status').dataset.t === 'live',
-                               null, {timeout: 15000});
-    out.sla_before = await page.textContent('#sla-alerts');
-    out.steps.push('logged in, live');
-    let reloaded = false;
-    page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) reloaded = true; });
-    out.docs_written = await pushFromDevice({...input.device, base: input.base}, input.request);
-    const selector = `[data-id="alert:${input.request._id}"]`;
-    await page.waitForSelector(selector, {timeout: 20000});
-    out.card_text = await page.textContent(selector);
-    out.reloaded = reloaded;
-    out.steps.push('alert appeared');
-    await page.waitForFunction((before) => document.querySelector('#sla-alerts').textContent !== before,
-                               out.sla_before, {timeout: 10000});
-    out.sla_after_alert = await page.textContent('#sla-alerts');
-    out.ack_before = await page.textContent('#sla-ack');
-    await page.click(`${selector} button.ack`);
-    await page.waitForSelector(`${selector}.state-acknowledged`, {timeout: 10000});
-    await page.waitForFunction(() => document.querySelector('#sla-ack').textContent !== '–',
-                               null, {timeout: 10000});
-    out.ack_after = await page.textContent('#sla-ack');
-    out.steps.push('acknowledged');
-    await page.click('#lang-switch');
-    out.english_title = await page.textContent('h1');
-    if (input.screenshot) await page.screenshot({path: input.screenshot, fullPage: true});
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(out));
-}
-
-main().catch((err) => {
-  process.stdout.write(JSON.stringify({fatal: String(err && err.stack || err)}));
-  process.exitCode = 1;
+run(async (input, page, out) => {
+  await page.goto(`${input.base}/officials`);
+  out.title = await page.textContent('h1');
+  await page.fill('#username', input.official.username);
+  await page.fill('#password', input.official.password);
+  await page.click('#login-button');
+  await page.waitForSelector('#inbox-view:not([hidden])', {timeout: 15000});
+  await page.waitForFunction(() => document.querySelector('#live-status').dataset.t === 'live',
+                             null, {timeout: 15000});
+  out.sla_before = await page.textContent('#sla-alerts');
+  out.steps.push('logged in, live');
+  let reloaded = false;
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) reloaded = true; });
+  out.docs_written = await pushFromDevice({...input.device, base: input.base}, input.request);
+  const selector = `[data-id="alert:${input.request._id}"]`;
+  await page.waitForSelector(selector, {timeout: 20000});
+  out.card_text = await page.textContent(selector);
+  out.reloaded = reloaded;
+  out.steps.push('alert appeared');
+  await page.waitForFunction((before) => document.querySelector('#sla-alerts').textContent !== before,
+                             out.sla_before, {timeout: 10000});
+  out.sla_after_alert = await page.textContent('#sla-alerts');
+  out.ack_before = await page.textContent('#sla-ack');
+  await page.click(`${selector} button.ack`);
+  await page.waitForSelector(`${selector}.state-acknowledged`, {timeout: 10000});
+  await page.waitForFunction(() => document.querySelector('#sla-ack').textContent !== '–',
+                             null, {timeout: 10000});
+  out.ack_after = await page.textContent('#sla-ack');
+  out.steps.push('acknowledged');
+  await page.click('#lang-switch');
+  out.english_title = await page.textContent('h1');
+  if (input.screenshot) await page.screenshot({path: input.screenshot, fullPage: true});
 });

@@ -3,82 +3,49 @@
 // Usage: node reports_page.js < {"base", "official": {username, password}, "from", "to",
 //   "screenshot": path}
 'use strict';
-const {chromium} = require('playwright-core');
+const {run, login, loaded} = require('./harness');
 
-function readStdin() {
-  return new Promise((resolve) => {
-    const chunks = [];
-    process.stdin.on('data', (c) => chunks.push(c));
-    process.stdin.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+run(async (input, page, out) => {
+  out.title = await login(page, input, '/reports', 'reports-view');
+  await page.fill('#from', input.from);
+  await page.fill('#to', input.to);
+  await page.click('#period-apply');
+  await loaded(page);
+  out.steps.push('logged in, reports loaded');
+  out.bars = await page.$$eval('#coverage-chart svg rect.bar',
+                               (bars) => bars.map((b) => ({code: b.dataset.code, pct: Number(b.dataset.pct),
+                                                           width: Number(b.getAttribute('width'))})));
+  out.coverage_headers = await page.$$eval('#coverage th', (cells) => cells.map((c) => c.textContent));
+  out.coverage_rows = await page.$$eval('#coverage tbody tr',
+                                        (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  out.lifted_text = await page.textContent('#lifted_but_failing');
+  out.sla_rows = await page.$$eval('#mediation_sla tbody tr', (rows) => rows.length);
+  out.open_work_text = await page.textContent('#open_work');
+  out.error = await page.textContent('#report-error');
+  out.links = await page.$$eval('#coverage a.download', (links) => links.map((a) => a.getAttribute('href')));
+  // the download links work: fetch them in the page with the session's token
+  out.downloads = await page.evaluate(async () => {
+    const auth = JSON.parse(sessionStorage.getItem('fieldsync-official'));
+    const headers = {Authorization: 'Basic ' + btoa(`${auth.username}:${auth.token}`)};
+    const got = [];
+    for (const a of document.querySelectorAll('#coverage a.download')) {
+      const response = await fetch(a.getAttribute('href'), {headers});
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      got.push({status: response.status, type: response.headers.get('Content-Type'),
+                size: bytes.length, head: Array.from(bytes.slice(0, 4)),
+                text: new TextDecoder().decode(bytes.slice(0, 200))});
+    }
+    return got;
   });
-}
-
-async function main() {
-  const input = await readStdin();
-  const out = {steps: []};
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync']});
-  try {
-    const page = await browser.newPage({viewport: {width: 390, height: 844}, locale: 'zh-CN',
-                                        acceptDownloads: true});  // a phone
-    page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
-    await page.goto(`${input.base}/reports`);
-    out.title = await page.textContent('h1');
-    await page.fill('#username', input.official.username);
-    await page.fill('#password', input.official.password);
-    await page.click('#login-button');
-    await page.waitForSelector('#reports-view:not([hidden])', {timeout: 15000});
-    await page.waitForFunction(() => document.body.dataset.loaded === 'yes', null, {timeout: 20000});
-    await page.fill('#from', input.from);
-    await page.fill('#to', input.to);
-    await page.click('#period-apply');
-    await page.waitForFunction(() => document.body.dataset.loaded === 'yes', null, {timeout: 20000});
-    out.steps.push('logged in, reports loaded');
-    out.bars = await page.$$eval('#coverage-chart svg rect.bar',
-                                 (bars) => bars.map((b) => ({code: b.dataset.code, pct: Number(b.dataset.pct),
-                                                             width: Number(b.getAttribute('width'))})));
-    out.coverage_headers = await page.$$eval('#coverage th', (cells) => cells.map((c) => c.textContent));
-    out.coverage_rows = await page.$$eval('#coverage tbody tr',
-                                          (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
-    out.lifted_text = await page.textContent('#lifted_but_failing');
-    out.sla_rows = await page.$$eval('#mediation_sla tbody tr', (rows) => rows.length);
-    out.open_work_text = await page.textContent('#open_work');
-    out.error = await page.textContent('#report-error');
-    out.links = await page.$$eval('#coverage a.download', (links) => links.map((a) => a.getAttribute('href')));
-    // the download links work: fetch them in the page with the session's token
-    out.downloads = await page.evaluate(async () => {
-      const auth = JSON.parse(sessionStorage.getItem('fieldsync-official'));
-      const headers = {Authorization: 'Basic ' + btoa(`${auth.username}:${auth.token}`)};
-      const got = [];
-      for (const a of document.querySelectorAll('#coverage a.download')) {
-        const response = await fetch(a.getAttribute('href'), {headers});
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        got.push({status: response.status, type: response.headers.get('Content-Type'),
-                  size: bytes.length, head: Array.from(bytes.slice(0, 4)),
-                  text: new TextDecoder().decode(bytes.slice(0, 200))});
-      }
-      return got;
-    });
-    // and a click saves a file
-    const [download] = await Promise.all([
-      page.waitForEvent('download', {timeout: 10000}),
-      page.click('#lifted_but_failing a.download-csv')]);
-    out.saved_name = download.suggestedFilename();
-    out.steps.push('downloads fetched');
-    if (input.screenshot) await page.screenshot({path: input.screenshot, fullPage: true});
-    await page.click('#lang-switch');
-    await page.waitForFunction(() => document.body.dataset.loaded === 'yes', null, {timeout: 20000});
-    out.english_title = await page.textContent('h1');
-    out.english_headers = await page.$$eval('#coverage th', (cells) => cells.map((c) => c.textContent));
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(out));
-}
-
-main().catch((err) => {
-  process.stdout.write(JSON.stringify({fatal: String(err && err.stack || err)}));
-  process.exitCode = 1;
-});
+  // and a click saves a file
+  const [download] = await Promise.all([
+    page.waitForEvent('download', {timeout: 10000}),
+    page.click('#lifted_but_failing a.download-csv')]);
+  out.saved_name = download.suggestedFilename();
+  out.steps.push('downloads fetched');
+  if (input.screenshot) await page.screenshot({path: input.screenshot, fullPage: true});
+  await page.click('#lang-switch');
+  await loaded(page);
+  out.english_title = await page.textContent('h1');
+  out.english_headers = await page.$$eval('#coverage th', (cells) => cells.map((c) => c.textContent));
+}, {acceptDownloads: true});

@@ -1,0 +1,54 @@
+// What the page scripts share: read the JSON spec from stdin, open a phone-sized page in
+// headless Chromium, log in through the shared login form, and print the JSON result.
+'use strict';
+const {chromium} = require('playwright-core');
+
+function readStdin() {
+  return new Promise((resolve) => {
+    const chunks = [];
+    process.stdin.on('data', (c) => chunks.push(c));
+    process.stdin.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+  });
+}
+
+// run(async (input, page, out) => {...}, pageOptions): `out.steps` collects progress and page errors
+function run(script, pageOptions = {}) {
+  (async () => {
+    const input = await readStdin();
+    const out = {steps: []};
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync']});
+    try {
+      const page = await browser.newPage({viewport: {width: 390, height: 844}, locale: 'zh-CN',
+                                          ...pageOptions});  // a phone
+      page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
+      await script(input, page, out);
+    } finally {
+      await browser.close();
+    }
+    process.stdout.write(JSON.stringify(out));
+  })().catch((err) => {
+    process.stdout.write(JSON.stringify({fatal: String(err && err.stack || err)}));
+    process.exitCode = 1;
+  });
+}
+
+// log in on the page at `path`; waits until section `view` shows and the page says it loaded
+async function login(page, input, path, view) {
+  await page.goto(`${input.base}${path}`);
+  const title = await page.textContent('h1');
+  await page.fill('#username', input.official.username);
+  await page.fill('#password', input.official.password);
+  await page.click('#login-button');
+  await page.waitForSelector(`#${view}:not([hidden])`, {timeout: 15000});
+  await loaded(page);
+  return title;
+}
+
+function loaded(page) {
+  return page.waitForFunction(() => document.body.dataset.loaded === 'yes', null, {timeout: 20000});
+}
+
+module.exports = {run, login, loaded};
