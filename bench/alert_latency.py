@@ -10,8 +10,10 @@ Measured, all against the same server clock (one machine):
 - alert latency: webhook receipt time minus the alert's `received_at` (the gateway's acceptance);
 - the floor: a bare `_changes` longpoll listener on each target village database, seeing the same
   writes, minus the same `received_at`;
-- bypass latency: a request written straight into a village database (past the gateway) until
-  its webhook arrives (the worker's sweep finds it).
+- bypass latency: a request written straight into a village database (past fieldsync: it leaves
+  no audit record) until its webhook arrives. pouchdb-server has no `_db_updates`, so the
+  worker's sweep finds it on its next full pass over every village: the worker here runs with
+  FIELDSYNC_FULL_PASS_S=30 (the default is 1800; 200 villages cost ~0.25 CPU s a pass).
 Targets: p99 <= 2 x floor p99, p99 <= 1 s, bypass p99 <= 60 s.
 """
 from __future__ import annotations
@@ -51,6 +53,7 @@ PASSWORD = "bench-pass-2026"
 SECRET = "bench-webhook-secret"
 # background load: `load_threads` devices each pushing `_bulk_docs` of 20 visits at
 # `load_docs_per_s` documents a second (about 2.5 x the pilot's busiest hour, docs/performance.md)
+BYPASS_FULL_PASS_S = 30.0
 FULL = {"alerts": 200, "bypass": 20, "targets": 10, "pace_s": 0.25, "load_threads": 4,
         "load_docs_per_s": 50.0}
 QUICK = {"alerts": 40, "bypass": 5, "targets": 5, "pace_s": 0.25, "load_threads": 4,
@@ -206,7 +209,7 @@ def run(options) -> dict:
                             couchdb_password=embedded.password, db_prefix="bench_",
                             data_dir=tmp / "var", http_port=port,
                             secret_key=secrets.token_hex(32), webhook_url=sink.url,
-                            webhook_secret=SECRET)
+                            webhook_secret=SECRET, full_pass_s=BYPASS_FULL_PASS_S)
         services = build_services(settings)
         ensure_server_databases(services.couch, services.names)
         rng = random.Random(5)
@@ -275,7 +278,7 @@ def run(options) -> dict:
             admin.database(services.names.village(village)).put(doc)
             bypass.append((alert_id(doc["_id"]), written))
             time.sleep(0.5)
-        sink.wait([aid for aid, _ in bypass], 120)
+        sink.wait([aid for aid, _ in bypass], BYPASS_FULL_PASS_S + 120)
         bypass_s = [sink.first[aid] - written for aid, written in bypass]
         stop.set()
         load_s = time.monotonic() - load_started
@@ -314,11 +317,12 @@ def run(options) -> dict:
         "max_ms": round(max(latencies), 1), "floor_p50_ms": round(floor_p50, 1),
         "floor_p99_ms": round(floor_p99, 1), "ratio": round(ratio, 2) if ratio else None,
         "bypass_count": len(bypass_s), "bypass_p50_s": round(_percentile(bypass_s, 0.5), 2),
-        "bypass_p99_s": round(bypass_p99, 2),
+        "bypass_p99_s": round(bypass_p99, 2), "worker_full_pass_s": BYPASS_FULL_PASS_S,
         "targets": {"ratio_max": 2.0, "p99_ms_max": 1000, "bypass_p99_s_max": 60}, "met": met,
         "summary": [f"alert p50 {p50:.0f} ms, p99 {p99:.0f} ms; floor p99 {floor_p99:.0f} ms; "
                     f"ratio {ratio or float('nan'):.2f} (target <= 2)",
-                    f"bypass p99 {bypass_p99:.1f} s (target <= 60 s); met: {met}"],
+                    f"bypass p99 {bypass_p99:.1f} s (target <= 60 s; worker full pass every "
+                    f"{BYPASS_FULL_PASS_S:.0f} s); met: {met}"],
     }
     return result
 

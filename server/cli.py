@@ -102,6 +102,10 @@ def worker(settings: Settings, jobs: str) -> None:
     only = [name.strip() for name in jobs.split(",") if name.strip()]
     with couchdb_settings(settings) as resolved:
         instance = Worker(build_services(resolved), only=only)
+        try:
+            instance.jobs()
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--jobs") from exc
         _stop_on_signals(instance.stop)
         instance.run()
 

@@ -51,3 +51,15 @@ def test_unknown_urls_get_a_bilingual_json_error(client):
     assert body["message"] == "Not found"
     assert body["messages"]["zh"] == "请求的资源不存在"
     assert client.get("/no-such-page").get_json()["message"] == "请求的资源不存在"
+
+
+def test_a_worker_can_run_only_some_jobs(services):
+    names = lambda worker: [job.name for job in worker.jobs()]  # noqa: E731
+    assert names(Worker(services, only=["reconcile"])) == ["heartbeat", "reconcile"]
+    assert "alert_sweep" in names(Worker(services))
+    try:
+        Worker(services, only=["reconcile", "nonsense"]).jobs()
+    except ValueError as exc:
+        assert "nonsense" in str(exc) and "reconcile" in str(exc)
+    else:
+        raise AssertionError("an unknown job was accepted")
