@@ -22,7 +22,6 @@ import json
 import os
 import random
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench.harness import clean_up, log
 from models.doc_ids import alert_id
 from models.examples import example
 from models.provisioning import parse_json
@@ -58,10 +58,6 @@ FULL = {"alerts": 200, "bypass": 20, "targets": 10, "pace_s": 0.25, "load_thread
         "load_docs_per_s": 50.0}
 QUICK = {"alerts": 40, "bypass": 5, "targets": 5, "pace_s": 0.25, "load_threads": 4,
          "load_docs_per_s": 50.0}
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def _cadre(village: str) -> str:
@@ -299,10 +295,7 @@ def run(options) -> dict:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         embedded.stop()
-        if keep:
-            log(f"kept {tmp} (web.log, worker.log, data)")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(tmp, keep, "web.log, worker.log, data")
 
     p50, p99 = _percentile(latencies, 0.5), _percentile(latencies, 0.99)
     floor_p50, floor_p99 = _percentile(floors, 0.5), _percentile(floors, 0.99)

@@ -26,7 +26,8 @@ from pathlib import Path
 import requests
 
 from bench.harness import (PROJECT_ROOT, RESULTS_DIR, Options, RssSampler, cpu_seconds, log,
-                           machine, median, now_iso, status_kb, terminate)
+                           clean_up, machine, median, now_iso, status_kb,
+                           terminate)
 from models.examples import example
 from models.provisioning import parse_json
 from models.registry import ACCEPT, classify_device_document
@@ -282,10 +283,7 @@ def run(options: Options) -> dict:
         audit_entries = setup.audit_count()
     finally:
         setup.stop()
-        if options.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(tmp, options.keep)
 
     direct = [r["seconds"] for r in runs if r["kind"] == "direct"]
     gateway = [r["seconds"] for r in runs if r["kind"] == "gateway"]

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,14 @@ def machine() -> dict:
             "os": platform.platform(), "python": platform.python_version(),
             "node": _version(["node", "--version"]),
             "pouchdb_server": package.get("version")}
+
+
+def clean_up(tmp: Path, keep: bool, what: str = "") -> None:
+    """Remove a run's temporary directory, or say where it was kept (--keep, or a failure)."""
+    if keep:
+        log(f"kept {tmp}{' (' + what + ')' if what else ''}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def terminate(process: subprocess.Popen, timeout: float = 10.0) -> None:

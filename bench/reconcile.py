@@ -17,7 +17,6 @@ import json
 import os
 import random
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from bench.harness import (PROJECT_ROOT, Options, RssSampler, cpu_seconds, log, machine, now_iso,
-                           status_kb, terminate)
+                           clean_up, status_kb, terminate)
 from models.examples import example
 from models.identity import check_character
 from models.provisioning import parse_json
@@ -339,8 +338,24 @@ def reconcile_phase(server: Server, plan: dict, tmp: Path) -> dict:
             "central_view": counts, "expected": expected}
 
 
+QUIET_CPU_S = 0.15  # per 5 s: an idle worker uses about 0.02
+
+
+def wait_quiet(worker: WorkerProcess, timeout_s: float = 180.0) -> float:
+    """Wait until the worker used under QUIET_CPU_S of CPU in 5 s; returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        before = worker.cpu()
+        time.sleep(5)
+        worker.check()
+        if worker.cpu() - before < QUIET_CPU_S:
+            return time.monotonic() - started
+    log(f"  note: the worker did not settle within {timeout_s:.0f} s; measuring all the same")
+    return time.monotonic() - started
+
+
 def idle_phase(server: Server, villages: int, plan: dict, tmp: Path) -> dict:
-    codes = village_codes(villages, offset=2000)
+    codes = village_codes(villages, offset=2000 + 1000 * len(server.prefixes))
     log(f"idle: provisioning {villages} villages ...")
     services = server.services(f"idle{villages}_", codes)
     for code in codes:  # a little history in each, read once before the idle window
@@ -352,12 +367,19 @@ def idle_phase(server: Server, villages: int, plan: dict, tmp: Path) -> dict:
     idle_s, pass_s = plan["idle_s"], plan["pass_window_s"]
     try:
         # idle means every village feed of the worker has caught up (reconcile and alerts)
+        # and finished the rounds after its first pass (villages whose read found something
+        # are read once more): its CPU over 5 s falls under QUIET_CPU_S
         wait_reconciled(services, worker, codes, timeout_s=900,
                         consumers=("reconcile", "alerts"))
-        time.sleep(10)  # let every job finish its round
+        settled = wait_quiet(worker)
         before, started = worker.cpu(), time.monotonic()
         log(f"  measuring the worker's CPU over {idle_s:.0f} idle seconds ...")
-        time.sleep(idle_s)
+        series, last = [], before
+        while time.monotonic() - started < idle_s:
+            time.sleep(min(5.0, idle_s - (time.monotonic() - started)))
+            now = worker.cpu()
+            series.append(round(now - last, 2))
+            last = now
         idle_cpu, elapsed = worker.cpu() - before, time.monotonic() - started
         # a web process start makes both village feeds (reconcile, alerts) look at every village
         log(f"  a web process start: measuring a full pass over {villages} villages ...")
@@ -373,7 +395,8 @@ def idle_phase(server: Server, villages: int, plan: dict, tmp: Path) -> dict:
     amortized = per_minute + max(pass_cpu, 0.0) * 60 / full_pass_every_s
     log(f"  {villages} villages: {idle_cpu:.2f} CPU s over {elapsed:.0f} idle s; a full pass "
         f"{pass_cpu:.2f} CPU s")
-    return {"villages": villages, "cpu_s": round(idle_cpu, 3), "window_s": round(elapsed, 1),
+    return {"villages": villages, "settled_after_s": round(settled, 1),
+            "cpu_s": round(idle_cpu, 3), "window_s": round(elapsed, 1), "cpu_s_per_5s": series,
             "cpu_s_per_minute": round(per_minute, 3), "full_pass_cpu_s": round(pass_cpu, 3),
             "full_pass_every_s": full_pass_every_s,
             "cpu_s_per_minute_with_full_passes": round(amortized, 3)}
@@ -393,10 +416,7 @@ def run(options: Options) -> dict:
                 for size in ("idle_small", "idle_large")]
     finally:
         server.stop()
-        if options.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(tmp, options.keep)
     ratio = reconcile["reconcile_docs_per_s"] / reconcile["raw_docs_per_s"]
     idle_ratio = idle[1]["cpu_s_per_minute"] / max(idle[0]["cpu_s_per_minute"], 0.001)
     amortized_ratio = (idle[1]["cpu_s_per_minute_with_full_passes"]

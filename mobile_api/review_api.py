@@ -2,8 +2,10 @@
 quarantine list, and deciding a household disagreement (the decision is written as a household
 edit that syncs back).
 
-Central admins see everything; county officials their own county's villages. Identity numbers
-are masked in every answer (4412**********1234).
+Every official sees the review queues of their own jurisdiction: the central office everything,
+a county official its towns, a town official its villages (a cross-village duplicate group is
+listed for every village in it). Deciding a disagreement is for county officials and the
+central office. Identity numbers are masked in every answer (4412**********1234).
 """
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ from models.duplicates import mask_identity_numbers
 from sync.reconciliation import MISSING_VALUE, ReviewError, decide_household_task
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
-REVIEWER_ROLES = frozenset({"central_admin", "county_official"})
+VIEWER_ROLES = frozenset({"central_admin", "county_official", "town_official"})
+DECIDER_ROLES = frozenset({"central_admin", "county_official"})
 DUPLICATE_KINDS = ("duplicate_household", "near_duplicate_household")
 MAX_LIMIT = 200
 
 
-def _reviewer():
+def _reviewer(roles: frozenset = VIEWER_ROLES):
     principal = current_principal()
-    if principal.role not in REVIEWER_ROLES:
+    if principal.role not in roles:
         raise ApiError(403, "forbidden")
     return principal
 
@@ -95,7 +98,7 @@ def quarantine():
 @login_required
 def decide(task_id: str):
     """Decide a household disagreement: `{"pick": <candidate index>}` or `{"value": ...}`."""
-    principal = _reviewer()
+    principal = _reviewer(DECIDER_ROLES)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or set(body) - {"pick", "value", "notes"}:
         raise ApiError(400, "review_pick_invalid")

@@ -20,6 +20,7 @@ from marshmallow import RAISE, ValidationError
 from models.accounts import provisioned_account_schema
 from models.hierarchy import jurisdiction_schema
 from models.messages import message
+from models.validation import code_of
 
 JURISDICTION_COLUMNS = ("code", "name", "level", "parent")
 ACCOUNT_COLUMNS = ("username", "display_name", "role", "jurisdiction", "phone", "password")
@@ -62,25 +63,13 @@ class ParsedFile:
         self.problems.extend(other.problems)
 
 
-_MARSHMALLOW_CODES = {
-    "Missing data for required field.": "required",
-    "Unknown field.": "unknown_field",
-    "Field may not be null.": "required",
-    "Not a valid string.": "invalid_type",
-    "Not a valid boolean.": "invalid_type",
-}
-
-
 def _problems_from(error: ValidationError, line: int, values: dict) -> list[RowProblem]:
     problems = []
     for field_name, messages in sorted(error.normalized_messages().items()):
         for text in messages if isinstance(messages, list) else [messages]:
-            code = _MARSHMALLOW_CODES.get(str(text), str(text))
-            if code.startswith("Must be one of"):
-                code = "invalid_choice"
+            code, found = code_of(text)  # marshmallow's English and our codes, one mapping
             params = {k: v for k, v in values.items() if isinstance(v, str)}
-            params.update(getattr(text, "params", {}))
-            params.setdefault("choices", str(text).replace("Must be one of: ", ""))
+            params.update(found)
             problems.append(RowProblem(line, field_name, code, params))
     return problems
 

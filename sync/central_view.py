@@ -86,12 +86,18 @@ class CentralView:
     # --- applying -------------------------------------------------------------------------------
     def apply(self, village: str, changes: list[dict]) -> int:
         """Apply changes of one village; returns how many view documents were written."""
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             keys = sorted({k for change in changes for k in [self._target(village, change)] if k})
             if not keys:
                 return 0
-            rows = self.db.all_docs(keys=keys, include_docs=True)["rows"]
-            current = {row["key"]: row.get("doc") for row in rows}
+            # on the first attempt the entries of households and requests at their first
+            # revision are taken to be new and written without a read (a 409 means one was
+            # there after all: the next attempt reads every entry)
+            fresh = self._first_revisions(village, changes) if attempt == 0 else set()
+            read = [key for key in keys if key not in fresh]
+            rows = self.db.all_docs(keys=read, include_docs=True)["rows"] if read else []
+            current = {key: None for key in fresh}
+            current.update((row["key"], row.get("doc")) for row in rows)
             updated = {key: copy.deepcopy(doc) if doc else None for key, doc in current.items()}
             for change in changes:
                 key = self._target(village, change)
@@ -113,6 +119,18 @@ class CentralView:
                     raise RuntimeError(f"central view not written: {failed}")
                 return len(changed)
         raise RuntimeError(f"central view entries of village {village} kept changing")
+
+    def _first_revisions(self, village: str, changes: list[dict]) -> set[str]:
+        """Entries of households and mediation requests that arrive at their first revision
+        (a village's first upload is mostly these): most likely not in the view yet."""
+        fresh = set()
+        for change in changes:
+            doc = change.get("doc") or {}
+            if (type_of_id(change.get("id", "")) in ("household", "mediation_request")
+                    and str(doc.get("_rev", "")).startswith("1-") and not change.get("deleted")
+                    and not doc.get("_conflicts")):
+                fresh.add(self._target(village, change))
+        return {key for key in fresh if key}
 
     @staticmethod
     def _kind(change: dict) -> str:

@@ -56,6 +56,11 @@ def test_office_lists_and_decides_a_disagreement(provisioned, client):
 
     pick = next(i for i, c in enumerate(task["candidates"]) if c["value"] == "at_risk")
     url = f"/api/v1/review/tasks/{task['_id']}/decision?lang=en"
+    provisioned.directory.reset_password("huang.jh", "device-pass-1")
+    town = auth("huang.jh", "device-pass-1")  # the town sees its task, but may not decide it
+    assert [t["_id"] for t in client.get("/api/v1/review/tasks", headers=town).json["items"]] \
+        == [task["_id"]]
+    assert client.post(url, json={"pick": pick}, headers=town).status_code == 403
     decided = client.post(url, json={"pick": pick}, headers=ADMIN)
     assert decided.status_code == 200, decided.json
     assert decided.json["state"] == "decided" and decided.json["decided_by"] == "admin.zq"
@@ -129,4 +134,5 @@ def test_quarantine_list_is_paginated_and_limited_to_the_jurisdiction(provisione
     assert client.get("/api/v1/review/quarantine?state=resolved", headers=ADMIN).json["total"] == 0
     provisioned.directory.reset_password("huang.jh", "device-pass-1")
     town = client.get("/api/v1/review/quarantine", headers=auth("huang.jh", "device-pass-1"))
-    assert town.status_code == 403
+    assert town.status_code == 200  # 新圩镇's two villages, not the other county's
+    assert sorted(e["village_code"] for e in town.json["items"]) == [VILLAGE, "441226101202"]

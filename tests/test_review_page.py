@@ -1,5 +1,5 @@
-"""The review queue page in a real headless Chromium: a county official sees the open review
-tasks (a household disagreement, a duplicate household) and a quarantined record of the county,
+"""The review queue page in a real headless Chromium: a town official sees its town's queue but
+no way to decide; a county official sees the open review tasks (a household disagreement, a duplicate household) and a quarantined record of the county,
 decides the disagreement by picking a candidate, and the decision reaches the village database."""
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ def seed_queue(services, live_server: str) -> None:
 
 def test_county_official_works_through_the_review_queue(provisioned, live_server, tmp_path):
     seed_queue(provisioned, live_server)
+    provisioned.directory.reset_password("huang.jh", PASSWORD)
+    town = run_page_script("review_page.js", {
+        "base": live_server, "official": {"username": "huang.jh", "password": PASSWORD},
+        "viewer_only": True})
+    assert "household_disagreement" in town["kinds"] and town["decide_forms"] == 0
+    assert "由县级或市级用户裁定" in town["disagreement_text"]
     result = run_page_script("review_page.js", {
         "base": live_server, "official": {"username": "liang.lj", "password": PASSWORD},
         "pick": "at_risk", "screenshot": str(tmp_path / "review.png")})

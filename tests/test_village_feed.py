@@ -88,6 +88,18 @@ def test_between_full_passes_only_villages_named_by_the_audit_feed_are_read(prov
     assert feed.sweep() == 1 and feed.transitions[0].seen[-1] == direct[0]
 
 
+def test_a_web_process_start_makes_the_next_sweep_a_full_pass(provisioned):
+    ensure_village_database(provisioned.couch, provisioned.names, VILLAGES[0])
+    feed = _feed(provisioned, Recorder(), full_pass_s=3600)
+    feed.sweep()
+    # a web process killed between a write and its audit record leaves a write nobody named
+    unrecorded = _write(provisioned, VILLAGES[0], 1)
+    assert feed.sweep() == 0
+    provisioned.audit.record_web_start("host", 4242)  # what its restart writes first
+    assert feed.sweep() == 1 and feed.transitions[0].seen[-1] == unrecorded[0]
+    assert feed.sweep() == 0  # one full pass, then back to what the audit feed names
+
+
 def test_a_failing_change_is_retried_then_dead_lettered_without_stalling(provisioned):
     ensure_village_database(provisioned.couch, provisioned.names, VILLAGES[0])
     written = set(_write(provisioned, VILLAGES[0], 3))

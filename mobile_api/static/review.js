@@ -12,7 +12,8 @@ const T = {
     kind_photo_reuse: '照片重复使用', created: '发现于', household: '户', field: '字段',
     decide: '裁定：选择正确的值', other_value: '其他值', confirm_decision: '确认裁定',
     pick_one: '请选择一个值', decided_by: '已裁定，裁定人', distance: '差异位数',
-    received: '收到于', village: '村', not_allowed: '复核队列仅对县级和市级用户开放',
+    received: '收到于', village: '村', not_allowed: '复核队列仅对乡镇、县级和市级用户开放',
+    decided_above: '由县级或市级用户裁定',
   },
   en: {
     title: 'Review queue', kind: 'Kind', kind_all: 'All', tasks: 'Open review tasks',
@@ -24,7 +25,8 @@ const T = {
     decide: 'Decide: pick the right value', other_value: 'Other value',
     confirm_decision: 'Confirm decision', pick_one: 'Pick a value first',
     decided_by: 'Decided by', distance: 'bits apart', received: 'received', village: 'village',
-    not_allowed: 'The review queue is for county and city officials',
+    not_allowed: 'The review queue is for town, county and city officials',
+    decided_above: 'Decided by county or city officials',
   },
 };
 const PAGE_SIZE = 50;
@@ -137,6 +139,7 @@ function disagreement(task) {
     return [about, el('p', 'decided', `${t('decided_by')} ${task.decided_by || ''}${
       value !== undefined ? ': ' + shown(task.field, value) : ''}`)];
   }
+  if (page.auth.role === 'town_official') return [about, el('p', 'muted', t('decided_above'))];
   const form = el('form', 'decide');
   form.append(el('strong', null, t('decide')));
   const choice = (value, text) => {

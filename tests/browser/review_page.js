@@ -2,7 +2,7 @@
 // quarantined records, a disagreement is decided by picking a candidate, the kind filter works,
 // the page switches to English; the officials' page links to it.
 // Usage: node review_page.js < {"base", "official": {username, password}, "pick": <value code>,
-//   "screenshot": path}
+//   "screenshot": path, "viewer_only": true for a town official (read the queue, nothing more)}
 'use strict';
 const {run, login, loaded} = require('./harness');
 
@@ -16,6 +16,11 @@ run(async (input, page, out) => {
   out.duplicates_text = await page.$$eval('#tasks li[data-kind="duplicate_household"]',
                                           (cards) => cards.map((c) => c.textContent).join('\n'));
   const card = '#tasks li[data-kind="household_disagreement"]';
+  if (input.viewer_only) {  // a town official: sees the queue, decides nothing
+    out.decide_forms = await page.$$eval('#tasks form.decide', (forms) => forms.length);
+    out.disagreement_text = await page.textContent(card);
+    return;
+  }
   out.candidates = await page.$$eval(`${card} .decide label`, (labels) => labels.map((l) => l.textContent));
   await page.click(`${card} .decide-button`);  // nothing picked: told to pick
   out.pick_error = await page.textContent(`${card} .error`);
