@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify, request
 from mobile_api.auth import current_principal, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
-from models.messages import both
+from models.messages import both, size_limit
 from sync.access import AccessDenied, authorize_village
 from sync.photo_upload import PhotoUploadRequest, UploadRefused
 from sync.photos import image_media_type
@@ -29,9 +29,7 @@ MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the photo
 
 
 def _too_large(size: int, limit: int) -> ApiError:
-    mib = 1024 * 1024
-    return ApiError(413, "attachment_too_large", size=size,
-                    limit=f"{limit // mib} MiB" if limit >= mib else f"{limit} bytes")
+    return ApiError(413, "attachment_too_large", size=size, limit=size_limit(limit))
 
 
 def _photo_bytes(limit: int) -> tuple[bytes, str | None]:

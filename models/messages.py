@@ -169,6 +169,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 
+def size_limit(limit_bytes: int) -> str:
+    """A byte limit as a message parameter: whole MiB, or bytes under one MiB."""
+    mib = 1024 * 1024
+    return f"{limit_bytes // mib} MiB" if limit_bytes >= mib else f"{limit_bytes} bytes"
+
+
 def normalise_lang(lang: str | None) -> str:
     """Map a language tag ('en-US', 'zh-Hans-CN', None) to one of LANGS."""
     if lang and lang.lower().startswith("en"):

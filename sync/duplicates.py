@@ -56,8 +56,7 @@ class DuplicateIndex:
             rows = self.central_db.all_docs(keys=sorted(wanted), include_docs=True)["rows"]
             changed, groups = [], {}
             for row in rows:
-                doc = row.get("doc") or {"_id": row["key"], "type": "central_duplicate_index",
-                                         "schema_version": 1, "households": {}}
+                doc = row.get("doc") or _index_doc(row["key"], {})
                 households = doc["households"]
                 before = dict(households)
                 for member, entry in wanted[row["key"]].items():
@@ -69,11 +68,7 @@ class DuplicateIndex:
                     changed.append(doc)
                 if len(households) >= 2:
                     groups[row["key"]] = households
-            results = self.central_db.bulk_docs(changed) if changed else []
-            failed = [r for r in results if r.get("error") and r["error"] != "conflict"]
-            if failed:
-                raise RuntimeError(f"duplicate indexes not written: {failed}")
-            retry = {r["id"] for r in results if r.get("error") == "conflict"}
+            retry = self._write(changed)
             for index_id, households in groups.items():
                 if index_id not in retry:
                     self._ensure_task(index_id, households)
@@ -87,18 +82,21 @@ class DuplicateIndex:
                  if all(entry is not None for entry in members.values())}
         if not fresh:
             return wanted
-        results = self.central_db.bulk_docs([
-            {"_id": index_id, "type": "central_duplicate_index", "schema_version": 1,
-             "households": members} for index_id, members in sorted(fresh.items())])
-        failed = [r for r in results if r.get("error") and r["error"] != "conflict"]
-        if failed:
-            raise RuntimeError(f"duplicate indexes not written: {failed}")
-        created = {r["id"] for r in results if not r.get("error")}
+        created = set(fresh) - self._write([_index_doc(index_id, members)
+                                            for index_id, members in sorted(fresh.items())])
         for index_id in sorted(created):
             if len(fresh[index_id]) >= 2:  # two households new in one page
                 self._ensure_task(index_id, fresh[index_id])
         return {index_id: members for index_id, members in wanted.items()
                 if index_id not in created}
+
+    def _write(self, docs: list[dict]) -> set[str]:
+        """Write index documents; returns the ids that met a 409 (anything else raises)."""
+        results = self.central_db.bulk_docs(docs) if docs else []
+        failed = [r for r in results if r.get("error") and r["error"] != "conflict"]
+        if failed:
+            raise RuntimeError(f"duplicate indexes not written: {failed}")
+        return {r["id"] for r in results if r.get("error") == "conflict"}
 
     def _ensure_task(self, index_id: str, households: dict) -> None:
         kind = INDEXES[index_id.split(":", 1)[0]][1]
@@ -122,6 +120,12 @@ class DuplicateIndex:
                 return
             except Conflict:
                 continue
+
+
+def _index_doc(index_id: str, households: dict) -> dict:
+    """A new index document: the households of one group, by `<village>/<household id>`."""
+    return {"_id": index_id, "type": "central_duplicate_index", "schema_version": 1,
+            "households": households}
 
 
 def _moves(village: str, household_id: str, old: dict | None,

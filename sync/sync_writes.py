@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from models.messages import both, message
+from models.messages import both, message, size_limit
 from models.registry import REJECT, Verdict
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
         size = attachment_bytes(doc)
         if size > max_attachment_bytes:
             batch.rejections.append(refusal(doc, "attachment_too_large", 413,
-                                            limit=f"{max_attachment_bytes // (1024 * 1024)} MiB",
+                                            limit=size_limit(max_attachment_bytes),
                                             size=size))
             continue
         verdict = classify(doc, req.village)

@@ -14,12 +14,14 @@ makes leaves an audit record naming its village), by `_db_updates` where the ser
 (CouchDB 3.x; pouchdb-server answers 400), or whose last read found something. A full pass over
 every village runs first, then whenever the audit feed shows that a web process started (a
 killed one may have left a write without its record), and every `full_pass_s` (30 minutes by
-default: a write straight into CouchDB leaves no record on a server without `_db_updates`). On a full pass a village whose `update_seq` equals the one seen at the end of its last
-read costs a single `GET /db` (sequences are compared for equality only, never ordered).
+default: a write straight into CouchDB leaves no record on a server without `_db_updates`).
+On a full pass a village whose `update_seq` equals the one seen at the end of its last read
+costs a single `GET /db` (sequences are compared for equality only, never ordered).
 
 Transitions that have `on_batch(changes, village)` get each page's matching changes at once
-(one read and one write of what they derive); `parallel` villages are read at a time, so the
-worker's Python and the database server overlap their work.
+(one read and one write of what they derive); when it raises, the page is taken one change at
+a time, so a bad document is still retried and dead-lettered on its own. `parallel` villages
+are read at a time, so the worker's Python and the database server overlap their work.
 """
 from __future__ import annotations
 
@@ -44,14 +46,6 @@ class Transition(Protocol):
     def filter(self, change: dict) -> bool: ...
 
     def on_match(self, change: dict, village: str) -> None: ...
-
-
-class BatchTransition(Transition, Protocol):
-    """A transition that can also take a page of matching changes at once (`on_batch`): the
-    feed tries that first and falls back to one change at a time when it raises, so a bad
-    document is still retried and dead-lettered on its own."""
-
-    def on_batch(self, changes: list[dict], village: str) -> None: ...
 
 
 def checkpoint_id(consumer: str, village: str) -> str:
@@ -79,7 +73,6 @@ class VillageFeed:
         self.signals = VillageSignals(couch.database(names.audit))
         self._pending: set[str] = set()
         self._checkpoints: dict[str, dict | None] = {}
-        self._named_round = False  # whether this round's villages are known to have news
         self._last_full_pass = -float("inf")
         self._seen: dict[str, str] = {}
         self._failures: dict[tuple, int] = {}
@@ -104,10 +97,11 @@ class VillageFeed:
             self._villages, self._directory_seq = (time.monotonic(), codes), seq
         return codes
 
-    def _candidates(self) -> list[str]:
-        """The villages to look at this round: every one on a full pass (the first, then every
-        `full_pass_s`); otherwise those the audit feed or `_db_updates` name, plus those whose
-        last read found something (a worker's own writes, such as merged conflicts)."""
+    def _candidates(self) -> tuple[list[str], bool]:
+        """The villages to look at this round, and whether they were named as having news:
+        every one on a full pass (the first, then every `full_pass_s`; not named); otherwise
+        those the audit feed or `_db_updates` name, plus those whose last read found something
+        (a worker's own writes, such as merged conflicts)."""
         villages = self.villages()
         if time.monotonic() - self._last_full_pass > self.full_pass_s:
             return self._full_pass(villages)
@@ -120,17 +114,15 @@ class VillageFeed:
         if updated is not None:
             named |= {code for code in villages if self.names.village(code) in updated}
         self._pending.difference_update(named)
-        self._named_round = True
         # a village the cached registry does not list yet is looked at all the same
-        return [code for code in villages if code in named] + sorted(named - set(villages))
+        return [code for code in villages if code in named] + sorted(named - set(villages)), True
 
-    def _full_pass(self, villages: list[str]) -> list[str]:
+    def _full_pass(self, villages: list[str]) -> tuple[list[str], bool]:
         self.signals.reset()  # first: what is written during the pass is named next round
         self._poll_db_updates()  # keeps its `since` current
         self._last_full_pass = time.monotonic()
         self._pending.clear()
-        self._named_round = False
-        return villages
+        return villages, False
 
     def _poll_db_updates(self) -> set[str] | None:
         """Database names `_db_updates` reports since last time; None where it is missing."""
@@ -175,7 +167,7 @@ class VillageFeed:
     def _round(self, budget: int | None, stop: Callable[[], bool] | None) -> int:
         """One page per candidate village (fair); `parallel` villages at a time when no item
         budget is set (with one, villages are read in turn, each up to what is left)."""
-        villages = self._candidates()
+        villages, named = self._candidates()
         if budget is not None or self.parallel <= 1 or len(villages) <= 1:
             done = 0
             for village in villages:
@@ -183,21 +175,21 @@ class VillageFeed:
                 if left <= 0:
                     self._pending.add(village)  # over budget: next time
                     continue
-                done += self._follow_logged(village, left, stop)
+                done += self._follow_logged(village, left, named, stop)
             return done
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix=self.consumer)
-        futures = [self._pool.submit(self._follow_logged, village, self.batch, stop)
+        futures = [self._pool.submit(self._follow_logged, village, self.batch, named, stop)
                    for village in villages]
         return sum(future.result() for future in futures)
 
-    def _follow_logged(self, village: str, max_items: int,
+    def _follow_logged(self, village: str, max_items: int, named: bool,
                        stop: Callable[[], bool] | None = None) -> int:
         if stop is not None and stop():
             self._pending.add(village)
             return 0
         try:
-            handled = self.follow(village, max_items, named=self._named_round)
+            handled = self.follow(village, max_items, named=named)
         except NotFound:  # named by the audit feed, but its database is gone
             return 0
         except CouchError as exc:

@@ -2,7 +2,7 @@
 
 Every write fieldsync makes on a cadre's or official's behalf leaves an audit record whose id
 names the village (`audit:<kind>:<village>:...`: device writes through the gateway and the
-villagers' online filing, `audit:review:...` for central-office decisions). Reading the audit
+villagers' online filing and photo uploads, `audit:office:...` for central-office decisions). Reading the audit
 database's `_changes` (ids only) from a position kept in memory tells a village feed which
 villages to look at, at a cost that does not grow with the number of villages.
 
