@@ -9,23 +9,28 @@ PYTEST_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench install clean
+.PHONY: run test lint bench install constraints clean
 
 run: install
 	$(BIN)/fieldsync run $(RUN_ARGS)
 
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# ruff with the configuration in pyproject.toml; `make test` lints first, so CI lints
+lint: install
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+# constraints.txt pins every Python package (refresh: `make constraints`, then run `make test`)
+$(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	@touch $@
 
 # the officials' page is tested in a real headless Chromium (Debian's package; npm's
@@ -38,6 +43,11 @@ $(CHROMIUM):
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+constraints:
+	$(PYTHON) -m venv --clear /tmp/fieldsync-constraints
+	/tmp/fieldsync-constraints/bin/pip install --quiet -e '.[test]'
+	/tmp/fieldsync-constraints/bin/pip freeze --exclude-editable | grep -v '^fieldsync' > constraints.txt
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .hypothesis

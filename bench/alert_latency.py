@@ -42,8 +42,8 @@ from models.provisioning import parse_json
 from server.bootstrap import build_services
 from server.config import Settings
 from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB, free_port
-from sync.couch import CouchServer
-from sync.provisioning import apply_plan, ensure_server_databases, plan_provisioning
+from sync.couch.client import CouchServer
+from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
 
 NAME = "alert_latency"
 TITLE = "mediation alert: gateway acceptance -> signed webhook received (vs a bare _changes floor)"
@@ -262,7 +262,7 @@ def run(options) -> dict:
         for request_id, aid in zip(requests, ids):
             accepted = datetime.fromisoformat(alerts_db.get(aid)["received_at"]).timestamp()
             latencies.append((sink.first[aid] - accepted) * 1000)
-            seen = next(l.seen[request_id] for l in listeners if request_id in l.seen)
+            seen = next(ls.seen[request_id] for ls in listeners if request_id in ls.seen)
             floors.append((seen - accepted) * 1000)
 
         bypass = []
@@ -306,7 +306,8 @@ def run(options) -> dict:
         "benchmark": NAME, "quick": quick, "villages": len(VILLAGES), "alerts": len(latencies),
         "background_docs_pushed": pushed[0],
         "background_push_errors": pushed[1],
-        "background_docs_per_s": round(pushed[0] / load_s, 1), "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
+        "background_docs_per_s": round(pushed[0] / load_s, 1),
+        "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
         "max_ms": round(max(latencies), 1), "floor_p50_ms": round(floor_p50, 1),
         "floor_p99_ms": round(floor_p99, 1), "ratio": round(ratio, 2) if ratio else None,
         "bypass_count": len(bypass_s), "bypass_p50_s": round(_percentile(bypass_s, 0.5), 2),

@@ -34,8 +34,8 @@ from models.registry import ACCEPT, classify_device_document
 from server.bootstrap import build_services
 from server.config import Settings
 from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB, free_port
-from sync.couch import split_credentials
-from sync.provisioning import apply_plan, ensure_server_databases, plan_provisioning
+from sync.couch.client import split_credentials
+from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
 
 NAME = "gateway_push"
 TITLE = "PouchDB push of ~1 KB documents: through the sync gateway vs straight to CouchDB"
@@ -310,7 +310,8 @@ def run(options: Options) -> dict:
         "machine": {**machine(), "load_avg_1m_before": round(load_before[0], 2),
                     "load_avg_1m_after": round(os.getloadavg()[0], 2)},
         "parameters": {"couchdb": server_kind, "without": list(options.without),
-                       "profiled": options.profile, "docs": docs, "doc_bytes": doc_bytes, "doc_type": "verification_visit",
+                       "profiled": options.profile, "docs": docs, "doc_bytes": doc_bytes,
+                       "doc_type": "verification_visit",
                        "batch_size": BATCH_SIZE, "batches_limit": BATCHES_LIMIT,
                        "rounds_each_way": rounds, "warmup_docs": plan["warmup_docs"],
                        "order": [r["kind"] for r in runs],

@@ -93,13 +93,13 @@ def switch_off(parts: set[str]) -> None:
     if unknown:
         raise SystemExit(f"unknown parts {sorted(unknown)}; known: {', '.join(PARTS)}")
     if "audit" in parts:
-        from sync.audit import AuditTrail
+        from sync.gateway.audit import AuditTrail
         AuditTrail.record_writes = lambda self, batch: None
     if "guard" in parts:
-        from sync.gateway import SyncGateway
+        from sync.gateway.forwarding import SyncGateway
         SyncGateway._guard_written_once = lambda self, req, batch: None
     if "account-read" in parts:
-        from sync.directory import Directory
+        from sync.directory.store import Directory
         read, cache = Directory.account, {}
 
         def account_once(self, username):

@@ -32,9 +32,9 @@ from models.provisioning import parse_json
 from server.bootstrap import build_services
 from server.config import Settings
 from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB
-from sync.couch import split_credentials
-from sync.provisioning import apply_plan, ensure_server_databases, plan_provisioning
-from sync.village_feed import checkpoint_id
+from sync.couch.client import split_credentials
+from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
+from sync.feeds.village_feed import checkpoint_id
 
 NAME = "reconcile"
 TITLE = "Reconciling village documents into the central view vs raw _bulk_docs writes"
@@ -129,7 +129,8 @@ class Corpus:
     def _doc(self, kind: str, village: str, serial: int, households: list, requests: list) -> dict:
         doc = json.loads(json.dumps(self.templates[kind]))
         doc["village_code"] = village
-        doc["_id"] = f"{doc['_id'].split(':')[0]}:{uuid.UUID(int=serial * 1_000_003 + int(village), version=4)}"
+        unique = uuid.UUID(int=serial * 1_000_003 + int(village), version=4)
+        doc["_id"] = f"{doc['_id'].split(':')[0]}:{unique}"
         if kind == "household":
             duplicate = self.households % DUPLICATE_SHARE == 7 and village != self.villages[0]
             target = self.households // DUPLICATE_SHARE % 40  # 40 groups across villages
@@ -333,7 +334,8 @@ def reconcile_phase(server: Server, plan: dict, tmp: Path) -> dict:
             "reconcile_docs_per_s": round(written / reconcile_s, 1),
             "worker_cpu_s": round(cpu, 2),
             "server_cpu_s": {"raw": round(raw_server_cpu, 2),
-                             "reconcile": round(reconcile_server_cpu, 2)}, "rss_mb": round(max(sampler.peak_mb("worker"), hwm), 1),
+                             "reconcile": round(reconcile_server_cpu, 2)},
+        "rss_mb": round(max(sampler.peak_mb("worker"), hwm), 1),
             "conflicted_households": corpus.conflicted, "shared_id_numbers": corpus.duplicated,
             "central_view": counts, "expected": expected}
 

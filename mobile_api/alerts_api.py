@@ -16,7 +16,7 @@ from mobile_api.errors import ApiError
 from mobile_api.session_api import load_json
 from models.alerts import (acknowledge_input, assign_input, case_event_input, iso, period_start,
                            resolve_input, sla_figures)
-from sync.access import Principal
+from sync.directory.access import Principal
 from sync.alerts.casework import AlertResolved, timeline
 from sync.alerts.store import scope_of
 

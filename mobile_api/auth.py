@@ -8,7 +8,7 @@ from flask import g, request
 
 from mobile_api.context import services
 from mobile_api.errors import ApiError
-from sync.access import AccessDenied, Principal
+from sync.directory.access import AccessDenied, Principal
 
 log = logging.getLogger("fieldsync.auth")
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="fieldsync", charset="UTF-8"'}

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from mobile_api.context import request_lang
 from models.messages import both, message
-from sync.couch import Unavailable
+from sync.couch.client import Unavailable
 
 log = logging.getLogger("fieldsync.api")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from mobile_api.context import services
-from sync.couch import CouchError
-from sync.heartbeat import freshest_age
+from sync.couch.client import CouchError
+from sync.feeds.heartbeat import freshest_age
 
 bp = Blueprint("health", __name__)
 

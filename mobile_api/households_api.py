@@ -17,7 +17,7 @@ MAX_PER_PAGE = 200
 @bp.get("/households")
 def search():
     """`?q=` a name part or a full ID number, `?status=`, `?page=`, `?per_page=` (≤ 200)."""
-    from sync.reconciliation import search_households
+    from sync.reconcile.pipeline import search_households
     principal = current_principal()
     if principal.role not in OFFICIALS:
         raise ApiError(403, "forbidden")

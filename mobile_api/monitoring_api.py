@@ -17,12 +17,12 @@ from mobile_api.alerts_api import official, scope
 from mobile_api.context import services
 from models.alerts import ACK_TARGET_S, RESOLVE_TARGET_S, iso, sla_figures
 from models.common import parse_time
-from sync.access import Principal
+from sync.directory.access import Principal
 from sync.alerts.desk import SWEEP_CONSUMER
-from sync.couch import NotFound
-from sync.heartbeat import heartbeats
-from sync.reconciliation import CONSUMER as RECONCILE_CONSUMER
-from sync.village_feed import checkpoint_id
+from sync.couch.client import NotFound
+from sync.feeds.heartbeat import heartbeats
+from sync.reconcile.pipeline import CONSUMER as RECONCILE_CONSUMER
+from sync.feeds.village_feed import checkpoint_id
 
 bp = Blueprint("monitoring", __name__, url_prefix="/api/v1")
 CONSUMERS = (SWEEP_CONSUMER, RECONCILE_CONSUMER)

@@ -26,7 +26,7 @@ from models.alerts import AcknowledgeInput, AssignInput, CaseEventInput, Resolve
 from models.duty_roster import DutyRosterInput
 from models.mediation import MediationRequestSchema
 from models.session import LoginSchema
-from sync.reports import REPORTS
+from sync.reports.builder import REPORTS
 
 bp = Blueprint("openapi", __name__)
 VERSION = "1"

@@ -3,7 +3,7 @@
 `POST /api/v1/villages/<village>/docs/<visit id>/photos[?name=<attachment name>]` with the image
 as the body (`image/jpeg`, `image/png`, `image/webp`, `image/heif`, `application/octet-stream`)
 or as the form field `photo` of a `multipart/form-data` body. The photo is stored as an attachment
-of the visit and processed by the worker like a synced one (sync/photo_upload.py).
+of the visit and processed by the worker like a synced one (sync/photos/upload.py).
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from mobile_api.auth import current_principal, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from models.messages import both, size_limit
-from sync.access import AccessDenied, authorize_village
-from sync.photo_upload import PhotoUploadRequest, UploadRefused
-from sync.photos import image_media_type
+from sync.directory.access import AccessDenied, authorize_village
+from sync.photos.upload import PhotoUploadRequest, UploadRefused
+from sync.photos.checks import image_media_type
 
 bp = Blueprint("photo_upload", __name__, url_prefix="/api/v1/villages")
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

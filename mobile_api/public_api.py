@@ -21,8 +21,8 @@ from models.identity import normalise_phone
 from models.messages import both
 from models.registry import load_input
 from models.validation import describe_errors
-from sync.access import Principal
-from sync.gateway import SyncRequest
+from sync.directory.access import Principal
+from sync.gateway.forwarding import SyncRequest
 
 log = logging.getLogger("fieldsync.public")
 bp = Blueprint("public", __name__, url_prefix="/api/v1/public")

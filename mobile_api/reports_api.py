@@ -3,7 +3,7 @@
 `GET /api/v1/reports/<name>?from=&to=` answers JSON; `<name>.csv` (UTF-8 with a BOM) and
 `<name>.xlsx` are downloads with Chinese column headers (`?lang=en` for English). Central admins
 see everything, county officials their county; anyone else gets 403. The builders are in
-sync/reports.py; `GET /reports` is the page (templates/reports.html, static/reports.js).
+sync/reports/builder.py; `GET /reports` is the page (templates/reports.html, static/reports.js).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from mobile_api.context import request_lang, services
 from mobile_api.errors import ApiError
 from mobile_api.report_files import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from models.alerts import period_start
-from sync.reports import REPORTS, ReportDesk, ReportInputError, Scope, parse_period, table
+from sync.reports.builder import REPORTS, ReportDesk, ReportInputError, Scope, parse_period, table
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 page_bp = Blueprint("reports_page", __name__, template_folder="templates")

@@ -15,7 +15,7 @@ from mobile_api.auth import current_principal, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from models.duplicates import mask_identity_numbers
-from sync.reconciliation import MISSING_VALUE, ReviewError, decide_household_task
+from sync.reconcile.pipeline import MISSING_VALUE, ReviewError, decide_household_task
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
 VIEWER_ROLES = frozenset({"central_admin", "county_official", "town_official"})

@@ -12,7 +12,7 @@ from mobile_api.context import services
 from mobile_api.errors import ApiError
 from models.session import login_schema
 from models.validation import describe_errors
-from sync.access import TOKEN_TTL_S, AccessDenied
+from sync.directory.access import TOKEN_TTL_S, AccessDenied
 
 log = logging.getLogger("fieldsync.session")
 bp = Blueprint("session", __name__, url_prefix="/api/v1")

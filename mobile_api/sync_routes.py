@@ -10,8 +10,8 @@ from flask import Blueprint, Response, jsonify, request
 from mobile_api.auth import current_principal
 from mobile_api.context import services
 from mobile_api.errors import ApiError
-from sync.access import AccessDenied, authorize_village
-from sync.gateway import GatewayError, SyncRequest, iter_body
+from sync.directory.access import AccessDenied, authorize_village
+from sync.gateway.forwarding import GatewayError, SyncRequest, iter_body
 
 log = logging.getLogger("fieldsync.gateway")
 bp = Blueprint("sync", __name__)

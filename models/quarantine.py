@@ -60,7 +60,7 @@ def office_write_record(record_id: str, village_code: str, actor: str, at: str, 
                         rev: str, details: dict) -> dict:
     """The audit record of a revision written at the central office (a review decision): like
     a device write's, so the revision's author is found the same way, and its id names the
-    village so the worker's feeds look at it (sync/village_signals.py)."""
+    village so the worker's feeds look at it (sync/feeds/signals.py)."""
     line = {"subject_id": doc_id, "subject_rev": rev, "action": "received", "verdict": "accept",
             "doc_type": "household", "codes": [], "recorded_at": at}
     return {"_id": f"audit:office:{village_code}:{record_id}", "type": "audit_entry",

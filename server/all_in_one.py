@@ -15,7 +15,7 @@ from server.config import Settings
 from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB
 from server.runtime import forget_running, record_running
 from server.supervisor import SupervisedProcess
-from sync.provisioning import ensure_server_databases
+from sync.directory.provisioning import ensure_server_databases
 
 log = logging.getLogger("fieldsync.run")
 

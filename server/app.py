@@ -16,7 +16,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """Build the web app for `settings` (default: from the environment)."""
     settings = settings or (services.settings if services else Settings.from_env())
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=gateway_limits(settings).max_request_bytes,
+    app.config.update(SECRET_KEY=settings.secret_key,
+                      MAX_CONTENT_LENGTH=gateway_limits(settings).max_request_bytes,
                       JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
     app.extensions[EXTENSION_KEY] = services or build_services(settings)

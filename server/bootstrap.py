@@ -9,20 +9,20 @@ from functools import cached_property
 from models.escalation import parse_chain
 from models.registry import classify_device_document
 from server.config import Settings
-from sync.access import Authenticator
-from sync.alerts.channels import build_channels
+from sync.directory.access import Authenticator
+from sync.alerts.channels.configured import build_channels
 from sync.alerts.desk import AlertDesk
-from sync.audit import AuditTrail
-from sync.couch import Conflict, CouchServer, Database
-from sync.devices import DeviceRegistry
-from sync.directory import Directory
-from sync.gateway import GatewayLimits, SyncGateway
-from sync.mediation_intake import MediationIntake
-from sync.naming import DatabaseNames
-from sync.photo_desk import PhotoDesk
-from sync.photo_upload import PhotoUploads
-from sync.quarantine_desk import QuarantineDesk
-from sync.reconciliation import ReconciliationDesk
+from sync.gateway.audit import AuditTrail
+from sync.couch.client import Conflict, CouchServer, Database
+from sync.directory.devices import DeviceRegistry
+from sync.directory.store import Directory
+from sync.gateway.forwarding import GatewayLimits, SyncGateway
+from sync.gateway.intake import MediationIntake
+from sync.couch.names import DatabaseNames
+from sync.photos.queue import PhotoDesk
+from sync.photos.upload import PhotoUploads
+from sync.gateway.quarantine import QuarantineDesk
+from sync.reconcile.pipeline import ReconciliationDesk
 
 
 @dataclass

@@ -82,7 +82,7 @@ def _record_start(app) -> None:
     import socket
 
     from mobile_api.context import EXTENSION_KEY
-    from sync.couch import CouchError
+    from sync.couch.client import CouchError
     try:
         app.extensions[EXTENSION_KEY].audit.record_web_start(socket.gethostname(), os.getpid())
     except CouchError as exc:  # CouchDB not up yet: the worker's periodic full pass covers it
@@ -145,7 +145,7 @@ def provision(settings: Settings, files: tuple[str, ...], dry_run: bool) -> None
 
 def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> None:
     from server.bootstrap import build_services
-    from sync.provisioning import apply_plan, ensure_server_databases, plan_provisioning
+    from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
     services = build_services(settings)
     ensure_server_databases(services.couch, services.names)
     plan = plan_provisioning(parsed, services.directory)

@@ -12,7 +12,7 @@ from server.runtime import couchdb_settings
 
 def _directory(settings: Settings):
     from server.bootstrap import build_services
-    from sync.provisioning import ensure_server_databases
+    from sync.directory.provisioning import ensure_server_databases
     services = build_services(settings)
     ensure_server_databases(services.couch, services.names)
     return services.directory
@@ -73,7 +73,7 @@ def list_accounts(settings: Settings) -> None:
 
 
 def _set_disabled(settings: Settings, username: str, disabled: bool) -> None:
-    from sync.directory import UnknownAccount
+    from sync.directory.store import UnknownAccount
     with couchdb_settings(settings) as resolved:
         try:
             _directory(resolved).set_disabled(username, disabled)
@@ -105,7 +105,7 @@ def enable(settings: Settings, username: str) -> None:
 def reset_password(settings: Settings, username: str, password: str | None) -> None:
     """Set a new password; tokens issued before stop working."""
     from models.accounts import MIN_PASSWORD_LENGTH
-    from sync.directory import UnknownAccount
+    from sync.directory.store import UnknownAccount
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         _fail(settings, "password_too_short", min=MIN_PASSWORD_LENGTH)
     new_password = password or generate_password()
@@ -122,7 +122,7 @@ def reset_password(settings: Settings, username: str, password: str | None) -> N
 
 def _change_grants(settings: Settings, username: str, village: str, grant: bool) -> None:
     from models.hierarchy import HierarchyError, level_of
-    from sync.directory import UnknownAccount
+    from sync.directory.store import UnknownAccount
     try:
         if level_of(village) != "village":
             raise HierarchyError("division_code_level", code=village, level="village")

@@ -69,7 +69,7 @@ def load_demo(services) -> int:
     import json
 
     from models.provisioning import parse_json
-    from sync.provisioning import apply_plan, ensure_server_databases, plan_provisioning
+    from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
     ensure_server_databases(services.couch, services.names)
     parsed = parse_json(json.dumps(demo_provisioning(), ensure_ascii=False))
     plan = plan_provisioning(parsed, services.directory)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from server.supervisor import SupervisedProcess
-from sync.couch import ADMIN_ONLY_SECURITY, CouchError, CouchServer, RetryPolicy
+from sync.couch.client import ADMIN_ONLY_SECURITY, CouchError, CouchServer, RetryPolicy
 
 log = logging.getLogger("fieldsync.embedded_couchdb")
 

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from server.config import Settings
 from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB
-from sync.couch import CouchError, CouchServer
+from sync.couch.client import CouchError, CouchServer
 
 log = logging.getLogger("fieldsync.runtime")
 

@@ -12,8 +12,8 @@ import threading
 
 from server.bootstrap import Services
 from server.scheduler import Job, start_scheduler
-from sync.heartbeat import beat
-from sync.provisioning import ensure_server_databases
+from sync.feeds.heartbeat import beat
+from sync.directory.provisioning import ensure_server_databases
 
 log = logging.getLogger("fieldsync.worker")
 

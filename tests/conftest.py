@@ -16,10 +16,11 @@ import pytest
 from server.bootstrap import Services, build_services
 from server.config import Settings
 from server.embedded_couchdb import EmbeddedCouchDB
-from sync.couch import CouchServer, NotFound
-from sync.naming import DatabaseNames
-from sync.provisioning import ensure_server_databases
+from sync.couch.client import CouchServer, NotFound
+from sync.couch.names import DatabaseNames
+from sync.directory.provisioning import ensure_server_databases
 
+pytest_plugins = ["support.alerting", "support.report_data"]
 SESSION_TAG = uuid.uuid4().hex[:8]
 
 
@@ -130,7 +131,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 # --- a live web process and PouchDB devices -------------------------------------------------
 
-DEVICE_JS = Path(__file__).resolve().parent / "device" / "device.js"
+DEVICE_JS = Path(__file__).resolve().parent / "e2e" / "device" / "device.js"
 
 
 @pytest.fixture
@@ -192,7 +193,7 @@ class Device:
                   "app_version": "1.4.0", "actions": list(actions)}
         done = subprocess.run(["node", str(DEVICE_JS)], input=json.dumps(script),
                               capture_output=True, text=True, timeout=timeout,
-                              cwd=DEVICE_JS.parent.parent.parent)
+                              cwd=DEVICE_JS.parents[3])
         output = json.loads(done.stdout or "{}")
         assert "fatal" not in output and done.returncode == 0, (output, done.stderr[-2000:])
         return output["results"]

@@ -15,10 +15,10 @@ from sync.alerts.outbox import Dispatcher, Outbox
 from sync.alerts.raising import AlertRaiser, MediationSweep
 from sync.alerts.routing import Router
 from sync.alerts.store import AlertStore
-from sync.couch import CouchServer
-from sync.directory import Directory
-from sync.naming import DatabaseNames
-from sync.village_feed import VillageFeed
+from sync.couch.client import CouchServer
+from sync.directory.store import Directory
+from sync.couch.names import DatabaseNames
+from sync.feeds.village_feed import VillageFeed
 
 SWEEP_CONSUMER = "alerts"
 log = logging.getLogger("fieldsync.alerts")

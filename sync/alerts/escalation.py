@@ -16,7 +16,7 @@ from sync.alerts.outbox import Outbox, utc
 from sync.alerts.raising import step_mark
 from sync.alerts.routing import Router
 from sync.alerts.store import AlertStore
-from sync.couch import Conflict
+from sync.couch.client import Conflict
 
 log = logging.getLogger("fieldsync.escalation")
 

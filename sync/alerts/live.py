@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 
-from sync.couch import Database, NotFound
+from sync.couch.client import Database, NotFound
 
 log = logging.getLogger("fieldsync.alerts.live")
 

@@ -18,10 +18,10 @@ from models.accounts import account_doc_id
 from models.alerts import after_failure, iso
 from models.doc_ids import delivery_id
 from models.escalation import Step
-from sync.alerts.channels import DeliveryFailed
+from sync.alerts.channels.base import DeliveryFailed
 from sync.alerts.routing import Router
 from sync.alerts.store import AlertStore
-from sync.couch import Conflict, CouchError
+from sync.couch.client import Conflict, CouchError
 
 log = logging.getLogger("fieldsync.outbox")
 

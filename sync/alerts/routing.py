@@ -11,8 +11,8 @@ import time
 from models.accounts import account_doc_id
 from models.duty_roster import duty_roster_id
 from models.hierarchy import jurisdiction_doc_id, parent_code
-from sync.couch import Database
-from sync.directory import utc_now
+from sync.couch.client import Database
+from sync.clock import utc_now
 
 CACHE_S = 15.0   # fresh: answered as is
 STALE_S = 600.0  # usable while a background re-read runs

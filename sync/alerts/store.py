@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterator
 
-from sync.couch import Conflict, Database, NotFound
-from sync.design_docs import same_design
+from sync.couch.client import Conflict, Database, NotFound
+from sync.couch.design import same_design
 
 log = logging.getLogger("fieldsync.alerts")
 

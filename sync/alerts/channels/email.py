@@ -5,7 +5,7 @@ import smtplib
 from email.message import EmailMessage
 
 from models.mediation import CATEGORIES, URGENCIES
-from sync.alerts.channels import DeliveryFailed
+from sync.alerts.channels.base import DeliveryFailed
 
 
 def compose(alert: dict, delivery: dict, sender: str, to: str) -> EmailMessage:

@@ -6,8 +6,8 @@ import time
 
 from models.alerts import (DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, iso,
                            signature, webhook_payload)
-from sync.alerts.channels import DeliveryFailed
-from sync.http_out import post_json
+from sync.alerts.channels.base import DeliveryFailed
+from sync.alerts.channels.http_out import post_json
 
 
 def recipient_card(account: dict | None) -> dict | None:

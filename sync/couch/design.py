@@ -1,0 +1,58 @@
+"""Design documents that fieldsync installs, built from the ES5 sources in sync/couch/design/."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+DESIGN_DIR = Path(__file__).with_name("design")
+DESIGN_VERSION = 4  # bump when a design document changes so provisioning rewrites it
+VILLAGE_DDOC = "_design/fieldsync"
+DEVICE_CHANGES_FILTER = "fieldsync/device_changes"  # what devices pull: all but design docs
+CONFLICTS_VIEW = "fieldsync/conflicts"  # conflicted documents, for reconciliation
+
+
+@lru_cache(maxsize=None)
+def _source(name: str) -> str:
+    return (DESIGN_DIR / name).read_text(encoding="utf-8").strip()
+
+
+def village_design_doc(village_code: str) -> dict:
+    """The design document of a village database: validation and the by-type view."""
+    return {
+        "_id": VILLAGE_DDOC,
+        "language": "javascript",
+        "fieldsync_design_version": DESIGN_VERSION,
+        "validate_doc_update": _source("village_validate.js").replace("%VILLAGE_CODE%",
+                                                                      village_code),
+        "views": {"by_type": {"map": _source("by_type_map.js"), "reduce": "_count"},
+                  "conflicts": {"map": _source("conflicts_map.js")}},
+        "filters": {"device_changes": _source("device_changes_filter.js")},
+    }
+
+
+def same_design(current: dict | None, wanted: dict) -> bool:
+    """Whether a stored design document already says what `wanted` says."""
+    if current is None:
+        return False
+    stored = {k: v for k, v in current.items() if k != "_rev"}
+    return stored == wanted
+
+
+# Mango indexes: (name, fields). Always query `_find` with `use_index` naming one of these.
+VILLAGE_INDEXES = (("by-type", ["type"]),)
+
+
+AUDIT_DDOC = "_design/audit"
+
+
+def audit_design_doc() -> dict:
+    """The audit database's design document: revisions -> the requests that carried them."""
+    return {"_id": AUDIT_DDOC, "language": "javascript",
+            "views": {"by_subject": {"map": _source("audit_by_subject_map.js")}}}
+
+
+def photos_design_doc() -> dict:
+    """The photos database's design document: fingerprints cut in four 16-bit chunks, so a
+    photo within a few bits of another shares at least one chunk with it (sync/photos/queue.py)."""
+    return {"_id": "_design/photos", "language": "javascript",
+            "views": {"by_phash_chunk": {"map": _source("photos_by_phash_chunk_map.js")}}}

@@ -1,0 +1,283 @@
+"""The sync gateway's core: forward the replication endpoints to a village database.
+
+Flask-free: a view turns the HTTP request into a SyncRequest and the Forwarded answer back
+into a response. Only what replication needs is forwarded; bodies stream back to the device
+(a large `_changes` or attachment never sits whole in memory); writes are checked document by
+document at the edge, and what is accepted is handed to the after-write hooks (audit, device
+registry, quarantine feedback, the alert path).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+from urllib.parse import parse_qsl, urlencode
+
+from sync.directory.access import Principal
+from sync.couch.client import CouchServer, Unavailable, doc_path
+from sync.couch.design import DEVICE_CHANGES_FILTER
+from sync.couch.names import DatabaseNames
+from models.doc_ids import quarantine_id
+from models.registry import DEVICE, REGISTRY
+from sync.gateway.screening import Classifier, WriteBatch, refusal, screen_documents
+
+log = logging.getLogger("fieldsync.gateway")
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                        "te", "trailer", "transfer-encoding", "upgrade", "server", "set-cookie",
+                        "www-authenticate", "content-encoding"})
+READ_ONLY_POSTS = frozenset({"_revs_diff", "_bulk_get", "_all_docs", "_changes"})
+WRITTEN_ONCE = frozenset(name for name, spec in REGISTRY.items() if spec.owner == DEVICE)
+
+
+class GatewayError(Exception):
+    """A request the gateway refuses; `status` and message `code` go back as a JSON error."""
+
+    def __init__(self, status: int, code: str, /, headers: dict | None = None, **params: object):
+        super().__init__(code)
+        self.status, self.code, self.headers, self.params = status, code, headers or {}, params
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    """Documented limits (docs/api.md): request body, attachment, longpoll wait and count."""
+    max_request_bytes: int = 32 * 1024 * 1024
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    longpoll_cap_ms: int = 30_000
+    max_held_longpolls: int = 8
+
+
+@dataclass
+class SyncRequest:
+    """One replication request from a device, already authenticated."""
+    method: str
+    village: str
+    segments: list[str]
+    query: str = ""
+    body: bytes = b""
+    accept: str | None = None
+    content_type: str | None = None
+    principal: Principal | None = None
+    request_id: str = ""
+    device: dict = field(default_factory=dict)  # id, platform, app_version from headers
+
+
+@dataclass
+class Forwarded:
+    """The answer to give the device: status, headers and a body iterator to stream."""
+    status: int
+    headers: dict[str, str]
+    body: Iterable[bytes]
+    on_close: Callable[[], None] = lambda: None
+
+
+def _json_answer(status: int, payload: object) -> Forwarded:
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return Forwarded(status, {"Content-Type": "application/json"}, [data])
+
+
+class SyncGateway:
+    """Forwards one village's replication endpoints to its database."""
+
+    def __init__(self, couch: CouchServer, names: DatabaseNames, limits: GatewayLimits,
+                 classify: Classifier, after_write: list[Callable[[WriteBatch], None]]):
+        self.couch, self.names, self.limits, self.classify = couch, names, limits, classify
+        self.after_write = after_write
+        self._longpolls = threading.BoundedSemaphore(limits.max_held_longpolls)
+
+    # --- dispatch ---------------------------------------------------------------------------
+    def handle(self, req: SyncRequest) -> Forwarded:
+        """Route a request to the forwarding rule for its endpoint, or refuse it."""
+        head = req.segments[0] if req.segments else ""
+        method = req.method
+        if head == "":
+            return self._require(method, {"GET", "HEAD"}) or self._stream(req, "GET", "")
+        if head == "_local" and len(req.segments) >= 2:
+            allowed = self._require(method, {"GET", "PUT", "DELETE"})
+            return allowed or self._stream(req, method, doc_path("_local/" + "/".join(req.segments[1:])))
+        if head == "_bulk_docs":
+            return self._require(method, {"POST"}) or self._bulk_docs(req)
+        if head == "_changes":
+            return self._require(method, {"GET", "POST"}) or self._changes(req)
+        if head in READ_ONLY_POSTS:
+            methods = {"POST"} if head in ("_revs_diff", "_bulk_get") else {"GET", "POST"}
+            return self._require(method, methods) or self._stream(req, method, head)
+        if head.startswith("_"):
+            raise GatewayError(404, "sync_endpoint_unknown", endpoint=head)
+        if len(req.segments) == 1:
+            if method == "PUT":
+                return self._put_doc(req)
+            return self._require(method, {"GET", "HEAD"}) or self._stream(req, method, doc_path(head))
+        attachment = "/".join(req.segments[1:])
+        allowed = self._require(method, {"GET", "HEAD"})
+        return allowed or self._stream(req, method, f"{doc_path(head)}/{doc_path(attachment)}")
+
+    @staticmethod
+    def _require(method: str, allowed: set[str]) -> None:
+        if method not in allowed:
+            raise GatewayError(405, "method_not_allowed", headers={"Allow": ", ".join(sorted(allowed))})
+
+    # --- plain forwarding -------------------------------------------------------------------
+    def _path(self, req: SyncRequest, suffix: str) -> str:
+        base = self.couch.database(self.names.village(req.village)).path
+        return f"{base}/{suffix}" if suffix else base
+
+    @staticmethod
+    def _forward_headers(req: SyncRequest) -> dict[str, str]:
+        headers = {"Accept-Encoding": "identity"}
+        if req.accept:
+            headers["Accept"] = req.accept
+        if req.content_type and req.body:
+            headers["Content-Type"] = req.content_type
+        return headers
+
+    def _stream(self, req: SyncRequest, method: str, suffix: str,
+                query: str | None = None) -> Forwarded:
+        headers = self._forward_headers(req)
+        query = req.query if query is None else query
+        path = self._path(req, suffix) + (f"?{query}" if query else "")
+        upstream = self.couch.request(method, path, data=req.body or None, headers=headers,
+                                      stream=True, raise_for_status=False,
+                                      idempotent=method in ("GET", "HEAD") or
+                                      (method == "POST" and suffix in READ_ONLY_POSTS))
+        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+        return Forwarded(upstream.status_code, out_headers,
+                         upstream.raw.stream(64 * 1024, decode_content=False), upstream.close)
+
+    # --- changes: longpoll capped and bounded -------------------------------------------------
+    def _changes(self, req: SyncRequest) -> Forwarded:
+        params = parse_qsl(req.query, keep_blank_values=True)
+        options = dict(params)
+        feed = options.get("feed", "normal")
+        if feed not in ("normal", "longpoll"):
+            raise GatewayError(400, "feed_not_supported", feed=feed)
+        if options.get("filter") not in (None, "_doc_ids"):
+            raise GatewayError(400, "filter_not_supported", filter=options.get("filter"))
+        if "filter" not in options:
+            params.append(("filter", DEVICE_CHANGES_FILTER))
+        if feed == "normal":
+            return self._stream(req, req.method, "_changes", query=urlencode(params))
+        if not self._longpolls.acquire(blocking=False):
+            raise GatewayError(503, "too_many_waiting", headers={"Retry-After": "10"},
+                               limit=self.limits.max_held_longpolls)
+        cap = self.limits.longpoll_cap_ms
+        wait = min(int(options.get("timeout") or cap), cap)
+        params = [(k, v) for k, v in params if k not in ("timeout", "heartbeat")]
+        params.append(("timeout", str(wait)))
+        try:
+            # buffered, not streamed: a longpoll answer is small, and buffering lets us turn a
+            # server that ignores `timeout` (pouchdb-server) into an empty answer. There the
+            # answer comes after about 2 x (wait + 2 s): urllib3 drains the connection once more
+            # after the first read timeout. CouchDB 3.x honours `timeout` and answers on time.
+            upstream = self.couch.request(
+                req.method, self._path(req, "_changes") + "?" + urlencode(params),
+                data=req.body or None, headers=self._forward_headers(req),
+                timeout=(5.0, wait / 1000 + 2), idempotent=False, raise_for_status=False)
+        except Unavailable as exc:
+            if "timed out" not in exc.reason.lower():
+                raise
+            since = options.get("since", "0")
+            try:
+                since_value: object = json.loads(since)
+            except ValueError:
+                since_value = since
+            return _json_answer(200, {"results": [], "last_seq": since_value})
+        finally:
+            self._longpolls.release()
+        headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers.pop("Content-Length", None)
+        return Forwarded(upstream.status_code, headers, [upstream.content])
+
+    # --- writes -----------------------------------------------------------------------------
+    def _parse_json(self, req: SyncRequest) -> object:
+        try:
+            return json.loads(req.body or b"null")
+        except ValueError:
+            raise GatewayError(400, "bad_json") from None
+
+    def _bulk_docs(self, req: SyncRequest) -> Forwarded:
+        body = self._parse_json(req)
+        if not isinstance(body, dict) or not isinstance(body.get("docs"), list):
+            raise GatewayError(400, "bad_bulk_docs")
+        new_edits = body.get("new_edits", True) is not False
+        batch = screen_documents(body["docs"], req, self.limits.max_attachment_bytes,
+                                 self.classify)
+        self._guard_written_once(req, batch)
+        results = list(batch.rejections)
+        if batch.accepted and not batch.rejections:  # the common case: forward the bytes as sent
+            upstream = self.couch.json("POST", self._path(req, "_bulk_docs"), data=req.body,
+                                       headers={"Content-Type": "application/json"},
+                                       idempotent=not new_edits)
+        elif batch.accepted:
+            payload = {"docs": [entry.doc for entry in batch.accepted]}
+            if not new_edits:
+                payload["new_edits"] = False
+            upstream = self.couch.json("POST", self._path(req, "_bulk_docs"), json_body=payload,
+                                       idempotent=not new_edits)
+        if batch.accepted:
+            batch.record_upstream(upstream)
+            results.extend(upstream)
+        self._after_write(batch)
+        return _json_answer(201, results)
+
+    def _put_doc(self, req: SyncRequest) -> Forwarded:
+        doc = self._parse_json(req)
+        if not isinstance(doc, dict):
+            raise GatewayError(400, "bad_json")
+        doc.setdefault("_id", req.segments[0])
+        if doc["_id"] != req.segments[0]:
+            raise GatewayError(400, "id_mismatch")
+        batch = screen_documents([doc], req, self.limits.max_attachment_bytes, self.classify)
+        self._guard_written_once(req, batch)
+        if batch.rejections:
+            rejection = batch.rejections[0]
+            return _json_answer(rejection.get("status", 403), rejection)
+        upstream = self.couch.request("PUT", self._path(req, doc_path(doc["_id"])) +
+                                      (f"?{req.query}" if req.query else ""),
+                                      json_body=doc, raise_for_status=False)
+        answer = upstream.json()
+        upstream.close()
+        if upstream.status_code < 300:
+            batch.record_upstream([answer])
+            self._after_write(batch)
+        return _json_answer(upstream.status_code, answer)
+
+    def _guard_written_once(self, req: SyncRequest, batch: WriteBatch) -> None:
+        """Refuse a new revision of a written-once document, unless it corrects a quarantined one."""
+        # a first revision ("1-...") cannot rewrite anything: only later ones need a lookup
+        once = [e for e in batch.accepted if e.verdict.doc_type in WRITTEN_ONCE
+                and not str(e.doc.get("_rev", "1-")).startswith("1-")]
+        if not once:
+            return
+        village_db = self.couch.database(self.names.village(req.village))
+        stored = {row["key"]: row["value"]["rev"]
+                  for row in village_db.all_docs(keys=[e.doc_id for e in once])["rows"]
+                  if "value" in row and not row["value"].get("deleted")}
+        for entry in once:
+            current = stored.get(entry.doc_id)
+            if current is None or current == entry.doc.get("_rev"):
+                continue
+            quarantined = self.couch.database(self.names.review).get_or_none(
+                quarantine_id(req.village, entry.doc_id, current))
+            if quarantined is not None:
+                continue  # a correction of a quarantined revision is welcome
+            batch.accepted.remove(entry)
+            batch.rejections.append(refusal(entry.doc, "written_once", 403))
+
+    def _after_write(self, batch: WriteBatch) -> None:
+        for hook in self.after_write:
+            try:
+                hook(batch)
+            except Exception:  # a hook failing must not fail a write that already landed
+                log.exception("after-write hook %s failed for request %s",
+                              getattr(hook, "__name__", hook), batch.request.request_id)
+
+
+def iter_body(forwarded: Forwarded) -> Iterator[bytes]:
+    """The body of a Forwarded answer, closing the upstream response when done."""
+    try:
+        yield from forwarded.body
+    finally:
+        forwarded.on_close()

@@ -1,0 +1,107 @@
+"""Screening device writes at the edge, document by document.
+
+Every document of a `_bulk_docs` (or a single PUT) is either forwarded or answered with a
+per-document error that PouchDB reports through its `denied` event and keeps on the device:
+`{"id", "rev", "error": "forbidden", "reason": "<code>: <text>", "status", "fieldsync": {...}}`.
+PouchDB treats a per-document error named `forbidden` (or `unauthorized`) as "denied" and goes on
+with the rest of the batch; any other name would abort the whole replication, so every refusal
+is `forbidden` and the precise reason is in `fieldsync.code` (docs/validation-rules.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from models.messages import both, message, size_limit
+from models.registry import REJECT, Verdict
+
+if TYPE_CHECKING:
+    from sync.gateway.forwarding import SyncRequest
+
+Classifier = Callable[[dict, str], Verdict]
+
+
+@dataclass
+class ScreenedDoc:
+    """A document that passed the edge, with its verdict and, once written, its revision."""
+    doc: dict
+    verdict: Verdict
+    rev: str | None = None
+
+    @property
+    def doc_id(self) -> str:
+        return self.doc.get("_id", "")
+
+
+@dataclass
+class WriteBatch:
+    """The documents of one write request: forwarded ones and refused ones."""
+    request: "SyncRequest"
+    accepted: list[ScreenedDoc] = field(default_factory=list)
+    rejections: list[dict] = field(default_factory=list)
+    written: list[ScreenedDoc] = field(default_factory=list)
+
+    def record_upstream(self, results: list[dict]) -> None:
+        """Note which forwarded documents CouchDB stored (with new_edits=false it lists errors only)."""
+        failed = {r.get("id") for r in results if r.get("error")}
+        revs = {r.get("id"): r.get("rev") for r in results if r.get("rev") and not r.get("error")}
+        for entry in self.accepted:
+            if entry.doc_id in failed:
+                continue
+            entry.rev = revs.get(entry.doc_id) or entry.doc.get("_rev")
+            self.written.append(entry)
+
+
+def refusal(doc: dict, code: str, status: int = 403, errors: list | None = None,
+            **params: object) -> dict:
+    """The per-document error result for a refused document."""
+    text_en = message(code, "en", **params)
+    return {"id": doc.get("_id") if isinstance(doc, dict) else None,
+            "rev": doc.get("_rev") if isinstance(doc, dict) else None,
+            "error": "forbidden", "name": "forbidden", "status": status,
+            "reason": f"{code}: {text_en}",
+            "fieldsync": {"code": code, "messages": both(code, **params), "errors": errors or []}}
+
+
+# CouchDB refuses a whole _bulk_docs request over one unknown `_` member, which would stall the
+# device's replication for good: such documents are refused one by one at the edge instead.
+SPECIAL_MEMBERS = frozenset({"_id", "_rev", "_deleted", "_attachments", "_revisions",
+                             "_conflicts", "_deleted_conflicts", "_local_seq", "_revs_info"})
+
+
+def attachment_bytes(doc: dict) -> int:
+    """The decoded size of the largest inline (base64) attachment of a document."""
+    largest = 0
+    for attachment in (doc.get("_attachments") or {}).values():
+        data = attachment.get("data") if isinstance(attachment, dict) else None
+        if isinstance(data, str):
+            largest = max(largest, len(data) * 3 // 4 - data[-2:].count("="))
+    return largest
+
+
+def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
+                     classify: Classifier) -> WriteBatch:
+    """Split a write into forwarded documents and per-document refusals."""
+    batch = WriteBatch(request=req)
+    for doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
+            batch.rejections.append(refusal(doc if isinstance(doc, dict) else {},
+                                            "malformed_document"))
+            continue
+        reserved = sorted(k for k in doc if k.startswith("_") and k not in SPECIAL_MEMBERS)
+        if reserved:
+            batch.rejections.append(refusal(doc, "reserved_field", 403, field=reserved[0]))
+            continue
+        size = attachment_bytes(doc)
+        if size > max_attachment_bytes:
+            batch.rejections.append(refusal(doc, "attachment_too_large", 413,
+                                            limit=size_limit(max_attachment_bytes),
+                                            size=size))
+            continue
+        verdict = classify(doc, req.village)
+        if verdict.action == REJECT:
+            batch.rejections.append(refusal(doc, verdict.code or "forbidden", 403,
+                                            list(verdict.problems)))
+            continue
+        batch.accepted.append(ScreenedDoc(doc, verdict))
+    return batch

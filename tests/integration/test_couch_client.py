@@ -1,0 +1,111 @@
+"""The CouchDB client against the session's real server."""
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+
+from sync.couch.client import (ChangesPage, Conflict, CouchServer, NotFound, RetryPolicy, Unavailable,
+                        doc_path, split_credentials)
+
+
+@pytest.fixture
+def db(couch_admin, names):
+    database = couch_admin.database(names.state)
+    database.create()
+    return database
+
+
+def test_crud_and_typed_errors(db):
+    doc = {"_id": "household:ä/1 ?", "type": "household", "schema_version": 1, "name": "陈志强"}
+    rev = db.put(doc)
+    assert db.get(doc["_id"])["name"] == "陈志强"
+    with pytest.raises(Conflict):
+        db.put({"_id": doc["_id"], "type": "household"})
+    assert db.create_doc({"_id": doc["_id"]}) is False
+    db.delete(doc["_id"], rev)
+    with pytest.raises(NotFound):
+        db.get(doc["_id"])
+    assert db.get_or_none("missing") is None
+
+
+def test_bulk_docs_reports_per_document(db):
+    db.put({"_id": "a", "v": 1})
+    results = db.bulk_docs([{"_id": "a", "v": 2}, {"_id": "b", "v": 1}])
+    by_id = {r["id"]: r for r in results}
+    assert by_id["a"]["error"] == "conflict"
+    assert "rev" in by_id["b"]
+
+
+def test_docs_with_prefix_pages_through_everything(db):
+    db.bulk_docs([{"_id": f"account:{i:04d}"} for i in range(23)] + [{"_id": "other"}])
+    found = [d["_id"] for d in db.docs_with_prefix("account:", batch=5)]
+    assert found == [f"account:{i:04d}" for i in range(23)]
+
+
+def test_changes_normal_and_longpoll_keep_sequences_opaque(db):
+    first = db.changes()
+    assert isinstance(first.last_seq, str)
+    woke = {}
+
+    def listen():
+        woke["page"] = db.changes(since=first.last_seq, longpoll=True, timeout_ms=20_000,
+                                  include_docs=True)
+    listener = threading.Thread(target=listen)
+    listener.start()
+    time.sleep(0.3)
+    db.put({"_id": "mediation:1", "type": "mediation_request"})
+    listener.join(timeout=15)
+    page: ChangesPage = woke["page"]
+    assert [c["id"] for c in page.results] == ["mediation:1"]
+    assert page.results[0]["doc"]["type"] == "mediation_request"
+    only = db.changes(since="0", doc_ids=["mediation:1"])
+    assert [c["id"] for c in only.results] == ["mediation:1"]
+
+
+def test_unreachable_server_raises_unavailable_after_retries():
+    from server.embedded_couchdb import free_port
+    couch = CouchServer(f"http://127.0.0.1:{free_port()}",
+                        retry=RetryPolicy(attempts=3, first_delay=0.01))
+    with pytest.raises(Unavailable):
+        couch.info()
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    calls = 0
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        type(self).calls += 1
+        status = 503 if type(self).calls < 3 else 200
+        body = b'{"couchdb":"Welcome"}' if status == 200 else b'{"error":"unavailable"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_idempotent_requests_are_retried_on_5xx():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        couch = CouchServer(f"http://127.0.0.1:{server.server_port}",
+                            retry=RetryPolicy(attempts=4, first_delay=0.01))
+        assert couch.info() == {"couchdb": "Welcome"}
+        assert _Flaky.calls == 3
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_url_helpers():
+    assert split_credentials("http://ad%40m:p%3Aw@127.0.0.1:5984/") == (
+        "http://127.0.0.1:5984", "ad@m", "p:w")
+    assert doc_path("_design/fieldsync") == "_design/fieldsync"
+    assert doc_path("_local/x/y") == "_local/x%2Fy"
+    assert doc_path("a/b c") == "a%2Fb%20c"
