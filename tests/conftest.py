@@ -20,7 +20,7 @@ from sync.couch.client import CouchServer, NotFound
 from sync.couch.names import DatabaseNames
 from sync.directory.provisioning import ensure_server_databases
 
-pytest_plugins = ["support.alerting", "support.report_data"]
+pytest_plugins = ["support.alerting", "support.report_data", "support.cluster_proxy"]
 SESSION_TAG = uuid.uuid4().hex[:8]
 
 

@@ -7,13 +7,22 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
+from support.alerting import SECRET, VILLAGE, bypass_write, mediation_request, run_until_idle
 
 from models.doc_ids import alert_id
 from server.bootstrap import build_services
 from server.worker import Worker
-from support.alerting import SECRET, VILLAGE, bypass_write, mediation_request, run_until_idle
+
+
+@pytest.fixture
+def settings(settings, cluster_couch):
+    """Every test here runs on a single node and through the cluster proxy (a CouchDB cluster's
+    behaviour: tests/support/cluster_proxy.py)."""
+    return cluster_couch.settings(settings)
 
 
 def _race(*workers_and_now) -> None:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from models.examples import example
 from sync.reconcile.pipeline import ReconciliationDesk
+
+
+@pytest.fixture
+def settings(settings, cluster_couch):
+    """Every test here runs on a single node and through the cluster proxy (a CouchDB cluster's
+    behaviour: tests/support/cluster_proxy.py)."""
+    return cluster_couch.settings(settings)
 
 VILLAGE_A, VILLAGE_B = "441226101201", "441226101202"
 SHARED_ID = "441226197803121236"  # the example household's head

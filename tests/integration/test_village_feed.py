@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from sync.directory.provisioning import ensure_village_database
 from sync.feeds.village_feed import VillageFeed, checkpoint_id
+
+
+@pytest.fixture
+def settings(settings, cluster_couch):
+    """Every test here runs on a single node and through the cluster proxy (a CouchDB cluster's
+    behaviour: tests/support/cluster_proxy.py)."""
+    return cluster_couch.settings(settings)
 
 VILLAGES = ("441226101201", "441226101202")
 
@@ -88,6 +97,7 @@ def test_between_full_passes_only_villages_named_by_the_audit_feed_are_read(prov
     assert feed.sweep() == 1 and feed.transitions[0].seen[-1] == direct[0]
 
 
+@pytest.mark.cluster_proxy(changes_lag_s=0.3, db_updates=False)
 def test_a_web_process_start_makes_the_next_sweep_a_full_pass(provisioned):
     ensure_village_database(provisioned.couch, provisioned.names, VILLAGES[0])
     feed = _feed(provisioned, Recorder(), full_pass_s=3600)
