@@ -3,6 +3,10 @@
 Used when FIELDSYNC_COUCHDB_URL is unset (a laptop, a pilot, the test suite). An admin account
 is configured at first start so nothing is readable anonymously; its password is kept in
 `<data dir>/couchdb/admin-password` (mode 0600) and reused on every start.
+
+pouchdb-server comes from the checkout's node_modules (`npm ci`, which `make` runs); installed
+from a wheel, fieldsync installs it on first use into `<data dir>/node` with `npm ci` from the
+lock file it ships (server/node/), so the same pinned versions run everywhere.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import os
 import secrets
 import shutil
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from sync.couch.client import ADMIN_ONLY_SECURITY, CouchError, CouchServer, Retr
 log = logging.getLogger("fieldsync.embedded_couchdb")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NODE_PARTS = Path(__file__).with_name("node")  # package.json + lock of the embedded server
 ADMIN_USER = "fieldsync"
 SYSTEM_DATABASES = ("_users", "_replicator")
 
@@ -36,22 +42,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def pouchdb_server_command() -> list[str]:
-    """How to start pouchdb-server: FIELDSYNC_POUCHDB_SERVER as given, else our launcher.
+def pouchdb_server_command(data_dir: Path) -> tuple[list[str], dict[str, str] | None]:
+    """How to start pouchdb-server, and the environment for it.
 
-    The launcher (server/pouchdb_server.js) starts the npm package with one fix: without it,
-    pouchdb-validation 4.x makes the server drop every replicated update of an existing document
-    in a database that has a validate_doc_update function (see the launcher and decisions.md).
+    FIELDSYNC_POUCHDB_SERVER as given; else our launcher (server/pouchdb_server.js), which
+    starts the npm package with one fix: without it, pouchdb-validation 4.x makes the server
+    drop every replicated update of an existing document in a database that has a
+    validate_doc_update function (see the launcher and decisions.md).
     """
     configured = os.environ.get("FIELDSYNC_POUCHDB_SERVER")
     if configured:
-        return [configured]
-    installed = PROJECT_ROOT / "node_modules" / "pouchdb-server"
+        return [configured], None
     launcher = Path(__file__).with_name("pouchdb_server.js")
-    if installed.exists():
-        return [shutil.which("node") or "node", str(launcher)]
-    raise EmbeddedServerError(f"pouchdb-server not found in {installed.parent}: run `npm ci` "
-                              "in the project directory (make run does this)")
+    node = shutil.which("node") or "node"
+    if (PROJECT_ROOT / "node_modules" / "pouchdb-server").exists():
+        return [node, str(launcher)], None
+    modules = install_embedded_server(data_dir)
+    return [node, str(launcher)], {**os.environ, "NODE_PATH": str(modules)}
+
+
+def install_embedded_server(data_dir: Path) -> Path:
+    """pouchdb-server in `<data dir>/node` (installed with `npm ci` the first time); returns
+    its node_modules folder."""
+    target = Path(data_dir).resolve() / "node"
+    modules = target / "node_modules"
+    wanted = (NODE_PARTS / "package-lock.json").read_bytes()
+    lock = target / "package-lock.json"
+    if (modules / "pouchdb-server").exists() and lock.exists() and lock.read_bytes() == wanted:
+        return modules
+    npm = shutil.which("npm")
+    if npm is None:
+        raise EmbeddedServerError("the embedded server needs Node.js and npm (not found on PATH);"
+                                  " or set FIELDSYNC_COUCHDB_URL to a CouchDB 3.x")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(NODE_PARTS / name, target / name)
+    log.warning("installing the embedded server (pouchdb-server, npm ci) into %s; "
+                "this happens once", target)
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                          cwd=target, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EmbeddedServerError(f"npm ci in {target} failed: {done.stderr.strip()[-2000:]}")
+    return modules
 
 
 class EmbeddedCouchDB:
@@ -93,9 +125,10 @@ class EmbeddedCouchDB:
     def start(self, ready_timeout: float = 60.0) -> None:
         """Start pouchdb-server, wait until it answers, and lock its system databases."""
         config_path = self._write_config()
-        argv = [*pouchdb_server_command(), "--port", str(self.port), "--host", "127.0.0.1",
+        command, env = pouchdb_server_command(self.dir.parent)
+        argv = [*command, "--port", str(self.port), "--host", "127.0.0.1",
                 "--dir", str(self.dir), "--config", str(config_path), "--no-stdout-logs"]
-        self.child = SupervisedProcess("pouchdb-server", argv, cwd=self.dir,
+        self.child = SupervisedProcess("pouchdb-server", argv, cwd=self.dir, env=env,
                                        log_path=self.dir / "stdout.log")
         self.child.start()
         self.wait_ready(ready_timeout)
