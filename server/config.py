@@ -3,51 +3,89 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
+
+
+def setting(default: object, env: str, doc: str, secret: bool = False, kind: type | None = None):
+    """One configurable value: its default, its FIELDSYNC_<env> variable and what it does. The
+    table of these is the one place settings are listed: parsing, child processes' environment
+    and the table in docs/operations.md (`python -m server.config`) all come from it."""
+    return field(default=default, repr=not secret,
+                 metadata={"env": env, "doc": doc, "kind": kind or type(default)})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about one fieldsync process."""
-    couchdb_url: str | None = None          # unset: start the embedded server
-    couchdb_user: str | None = None
-    couchdb_password: str | None = None
-    db_prefix: str = "fieldsync_"
-    data_dir: Path = Path("var")
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    http_threads: int = 16
-    embedded_couchdb_port: int = 0          # 0: a free port chosen at start
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
-    heartbeat_interval_s: float = 10.0
-    heartbeat_stale_s: float = 60.0
-    log_level: str = "INFO"
-    lang: str = "zh"
-    max_request_mb: float = 32.0
-    max_attachment_mb: float = 10.0
-    longpoll_cap_s: float = 30.0
-    max_held_longpolls: int = 8
+    couchdb_url: str | None = setting(
+        None, "COUCHDB_URL", "unset: start the embedded pouchdb-server. URL of Apache CouchDB 3.x or "
+        "Cloudant; credentials may be in the URL (`https://user:pass@host`)", kind=str)
+    couchdb_user: str | None = setting(None, "COUCHDB_USER", "admin user, if not in the URL", kind=str)
+    couchdb_password: str | None = setting(None, "COUCHDB_PASSWORD", "its password", secret=True,
+                                           kind=str)
+    db_prefix: str = setting("fieldsync_", "DB_PREFIX",
+                             "prefix of every database name (`[a-z][a-z0-9_]*`)")
+    data_dir: Path = setting(Path("var"), "DATA_DIR",
+                             "embedded server's data, generated keys, runtime file", kind=Path)
+    http_host: str = setting("127.0.0.1", "HTTP_HOST", "where the web process listens")
+    http_port: int = setting(8000, "HTTP_PORT", "its port")
+    http_threads: int = setting(16, "HTTP_THREADS", "web worker threads")
+    embedded_couchdb_port: int = setting(0, "EMBEDDED_COUCHDB_PORT",
+                                         "port of the embedded server (127.0.0.1; 0: a free port)")
+    secret_key: str | None = setting(
+        None, "SECRET_KEY", "signs device tokens: required by `web` and `worker`, identical for "
+        "every web process (`run` generates one in the data dir)", secret=True, kind=str)
+    id_hash_key: str | None = setting(
+        None, "ID_HASH_KEY", "keys the ID-number hashes (household search, duplicates): required, "
+        "stable for the life of the data (`run` generates one)", secret=True, kind=str)
+    proxy_hops: int = setting(0, "PROXY_HOPS",
+                              "reverse proxies in front whose X-Forwarded-For is trusted")
+    heartbeat_interval_s: float = setting(10.0, "HEARTBEAT_INTERVAL_S", "worker heartbeat period")
+    heartbeat_stale_s: float = setting(60.0, "HEARTBEAT_STALE_S",
+                                       "heartbeat age after which `/healthz` says unhealthy")
+    log_level: str = setting("INFO", "LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR")
+    lang: str = setting("zh", "LANG", "language of command-line messages (`zh` or `en`; "
+                        "`--lang` overrides)")
+    max_request_mb: float = setting(32.0, "MAX_REQUEST_MB", "largest request body (413 above)")
+    max_attachment_mb: float = setting(10.0, "MAX_ATTACHMENT_MB",
+                                       "largest attachment a device may push (refused per document)")
+    max_photo_megapixels: float = setting(24.0, "MAX_PHOTO_MEGAPIXELS",
+                                          "photos with more pixels are refused before decoding")
+    longpoll_cap_s: float = setting(30.0, "LONGPOLL_CAP_S", "longest `_changes` longpoll wait")
+    max_held_longpolls: int = setting(8, "MAX_HELD_LONGPOLLS",
+                                      "longpolls waiting at once per web process (503 above)")
     # mediation alerts (docs/alerts.md)
-    webhook_url: str | None = None
-    webhook_secret: str | None = field(default=None, repr=False)
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_from: str = "fieldsync@localhost"
-    smtp_user: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)
-    smtp_starttls: bool = False
-    escalation_chain: str | None = None     # JSON list of steps; unset: the default chain
-    alert_sweep_interval_s: float = 5.0
-    delivery_interval_s: float = 1.0
-    escalation_interval_s: float = 15.0
-    delivery_lease_s: float = 60.0
-    alert_inline_dispatch: bool = True
-    max_alert_streams: int = 32
-    min_app_version: str = "1.0.0"
-    income_line_yuan: float = 4000.0        # reports: yearly income per person below this fails
-    full_pass_s: float = 1800.0             # worker feeds: look at every village this often
+    webhook_url: str | None = setting(None, "WEBHOOK_URL", "mediation alert webhook", kind=str)
+    webhook_secret: str | None = setting(None, "WEBHOOK_SECRET", "its HMAC-SHA256 key",
+                                         secret=True, kind=str)
+    smtp_host: str | None = setting(None, "SMTP_HOST", "SMTP relay for alert e-mail (to accounts' "
+                                    "`email`); unset: no e-mail", kind=str)
+    smtp_port: int = setting(25, "SMTP_PORT", "its port")
+    smtp_from: str = setting("fieldsync@localhost", "SMTP_FROM", "sender address")
+    smtp_user: str | None = setting(None, "SMTP_USER", "SMTP login", kind=str)
+    smtp_password: str | None = setting(None, "SMTP_PASSWORD", "SMTP password", secret=True, kind=str)
+    smtp_starttls: bool = setting(False, "SMTP_STARTTLS", "use STARTTLS")
+    escalation_chain: str | None = setting(None, "ESCALATION_CHAIN", "JSON list of escalation steps "
+                                           "([alerts.md](alerts.md)); unset: the default chain", kind=str)
+    alert_sweep_interval_s: float = setting(5.0, "ALERT_SWEEP_INTERVAL_S",
+                                            "worker: sweep for requests written past the gateway")
+    delivery_interval_s: float = setting(1.0, "DELIVERY_INTERVAL_S", "worker: outbox period")
+    escalation_interval_s: float = setting(15.0, "ESCALATION_INTERVAL_S",
+                                           "worker: escalation checks")
+    delivery_lease_s: float = setting(60.0, "DELIVERY_LEASE_S", "how long a claimed delivery stays "
+                                      "reserved for the worker sending it")
+    alert_inline_dispatch: bool = setting(True, "ALERT_INLINE_DISPATCH", "the web process sends a "
+                                          "new alert's deliveries at once (else the worker, ~1 s)")
+    max_alert_streams: int = setting(32, "MAX_ALERT_STREAMS",
+                                     "open alert streams (SSE) per web process (503 above)")
+    min_app_version: str = setting("1.0.0", "MIN_APP_VERSION",
+                                   "apps sending an older `X-App-Version` get 426")
+    income_line_yuan: float = setting(4000.0, "INCOME_LINE_YUAN", "reports: a household marked "
+                                      "已脱贫 with a yearly income per person below it is listed")
+    full_pass_s: float = setting(1800.0, "FULL_PASS_S", "how often the worker's village feeds look "
+                                 "at every village database (writes made straight into CouchDB)")
 
     @property
     def embedded(self) -> bool:
@@ -58,34 +96,20 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
         """Build settings from the environment; keyword overrides win."""
         env = os.environ if env is None else env
-        get = lambda name: env.get(f"FIELDSYNC_{name}") or None  # noqa: E731
-        values: dict[str, object] = {
-            "couchdb_url": get("COUCHDB_URL"),
-            "couchdb_user": get("COUCHDB_USER"),
-            "couchdb_password": get("COUCHDB_PASSWORD"),
-            "db_prefix": get("DB_PREFIX") or cls.db_prefix,
-            "data_dir": Path(get("DATA_DIR") or cls.data_dir),
-            "http_host": get("HTTP_HOST") or cls.http_host,
-            "http_port": int(get("HTTP_PORT") or cls.http_port),
-            "http_threads": int(get("HTTP_THREADS") or cls.http_threads),
-            "embedded_couchdb_port": int(get("EMBEDDED_COUCHDB_PORT") or 0),
-            "heartbeat_interval_s": float(get("HEARTBEAT_INTERVAL_S") or cls.heartbeat_interval_s),
-            "heartbeat_stale_s": float(get("HEARTBEAT_STALE_S") or cls.heartbeat_stale_s),
-            "log_level": (get("LOG_LEVEL") or cls.log_level).upper(),
-            "lang": get("LANG") or cls.lang,
-            "max_request_mb": float(get("MAX_REQUEST_MB") or cls.max_request_mb),
-            "max_attachment_mb": float(get("MAX_ATTACHMENT_MB") or cls.max_attachment_mb),
-            "longpoll_cap_s": float(get("LONGPOLL_CAP_S") or cls.longpoll_cap_s),
-            "max_held_longpolls": int(get("MAX_HELD_LONGPOLLS") or cls.max_held_longpolls),
-            "min_app_version": get("MIN_APP_VERSION") or cls.min_app_version,
-            "income_line_yuan": float(get("INCOME_LINE_YUAN") or cls.income_line_yuan),
-            "full_pass_s": float(get("FULL_PASS_S") or cls.full_pass_s),
-            **_alert_settings(cls, get),
-        }
-        if get("SECRET_KEY"):
-            values["secret_key"] = get("SECRET_KEY")
+        values: dict[str, object] = {}
+        for spec in fields(cls):
+            raw = env.get(f"FIELDSYNC_{spec.metadata['env']}") or None
+            if raw is not None:
+                values[spec.name] = _parse(spec.metadata["kind"], raw)
+        if "log_level" in values:
+            values["log_level"] = str(values["log_level"]).upper()
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+    def missing_keys(self) -> list[str]:
+        """The key variables a web or worker process needs and does not have."""
+        return [name for name, value in (("FIELDSYNC_SECRET_KEY", self.secret_key),
+                                          ("FIELDSYNC_ID_HASH_KEY", self.id_hash_key)) if not value]
 
     def with_couchdb(self, url: str, user: str | None, password: str | None) -> "Settings":
         """These settings pointed at a given CouchDB server."""
@@ -93,56 +117,61 @@ class Settings:
 
     def child_env(self) -> dict[str, str]:
         """Environment variables that give a child process these same settings."""
-        pairs = {"COUCHDB_URL": self.couchdb_url, "COUCHDB_USER": self.couchdb_user,
-                 "COUCHDB_PASSWORD": self.couchdb_password, "DB_PREFIX": self.db_prefix,
-                 "DATA_DIR": str(self.data_dir), "HTTP_HOST": self.http_host,
-                 "HTTP_PORT": str(self.http_port), "HTTP_THREADS": str(self.http_threads),
-                 "SECRET_KEY": self.secret_key, "LOG_LEVEL": self.log_level, "LANG": self.lang,
-                 "HEARTBEAT_INTERVAL_S": str(self.heartbeat_interval_s),
-                 "HEARTBEAT_STALE_S": str(self.heartbeat_stale_s),
-                 "MAX_REQUEST_MB": str(self.max_request_mb),
-                 "MAX_ATTACHMENT_MB": str(self.max_attachment_mb),
-                 "LONGPOLL_CAP_S": str(self.longpoll_cap_s),
-                 "MAX_HELD_LONGPOLLS": str(self.max_held_longpolls),
-                 "MIN_APP_VERSION": self.min_app_version,
-                 "INCOME_LINE_YUAN": str(self.income_line_yuan),
-                 "FULL_PASS_S": str(self.full_pass_s),
-                 **{name: None if value is None else str(value)
-                    for name, value in alert_env(self).items()}}
-        return {f"FIELDSYNC_{k}": v for k, v in pairs.items() if v is not None}
+        out = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if value is not None:
+                out[f"FIELDSYNC_{spec.metadata['env']}"] = _format(value)
+        return out
 
 
-_ALERT_ENV = {  # FIELDSYNC_<name>: (field, type)
-    "WEBHOOK_URL": ("webhook_url", str), "WEBHOOK_SECRET": ("webhook_secret", str),
-    "SMTP_HOST": ("smtp_host", str), "SMTP_PORT": ("smtp_port", int),
-    "SMTP_FROM": ("smtp_from", str), "SMTP_USER": ("smtp_user", str),
-    "SMTP_PASSWORD": ("smtp_password", str), "SMTP_STARTTLS": ("smtp_starttls", bool),
-    "ESCALATION_CHAIN": ("escalation_chain", str),
-    "ALERT_SWEEP_INTERVAL_S": ("alert_sweep_interval_s", float),
-    "DELIVERY_INTERVAL_S": ("delivery_interval_s", float),
-    "ESCALATION_INTERVAL_S": ("escalation_interval_s", float),
-    "DELIVERY_LEASE_S": ("delivery_lease_s", float),
-    "ALERT_INLINE_DISPATCH": ("alert_inline_dispatch", bool),
-    "MAX_ALERT_STREAMS": ("max_alert_streams", int),
-}
+def _parse(kind: type, raw: str) -> object:
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return kind(raw)
 
 
-def _alert_settings(cls: type, get) -> dict:
-    values: dict[str, object] = {}
-    for env_name, (name, kind) in _ALERT_ENV.items():
-        raw = get(env_name)
-        if raw is None:
+def _format(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def settings_table() -> str:
+    """The settings as the Markdown table of docs/operations.md."""
+    lines = ["| variable | default | what it does |", "|---|---|---|"]
+    for spec in fields(Settings):
+        default = "unset" if spec.default is None else f"`{_format(spec.default)}`"
+        lines.append(f"| `FIELDSYNC_{spec.metadata['env']}` | {default} | {spec.metadata['doc']} |")
+    return "\n".join(lines) + "\n"
+
+
+KEY_FILES = {"secret_key": "secret_key", "id_hash_key": "id_hash_key"}  # field: file in <data_dir>/keys
+
+
+def stored_keys(settings: Settings) -> Settings:
+    """`fieldsync run` only: keys not given in the environment are read from <data_dir>/keys/,
+    generated there (0600, in a 0700 directory) the first time, and reused on every later start."""
+    folder = settings.data_dir / "keys"
+    values: dict[str, str] = {}
+    for name, filename in KEY_FILES.items():
+        if getattr(settings, name):
             continue
-        values[name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
-    return values
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        path = folder / filename
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            values[name] = path.read_text(encoding="ascii").strip()
+            if values[name]:
+                continue
+            descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC)  # left empty by a crash
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            values[name] = secrets.token_hex(32)
+            out.write(values[name] + "\n")
+    return replace(settings, **values) if values else settings
 
 
-def alert_env(settings: "Settings") -> dict[str, object]:
-    """The alert settings by environment name (without the FIELDSYNC_ prefix)."""
-    out: dict[str, object] = {}
-    for env_name, (name, kind) in _ALERT_ENV.items():
-        value = getattr(settings, name)
-        if kind is bool:
-            value = "true" if value else "false"
-        out[env_name] = value
-    return out
+if __name__ == "__main__":  # python -m server.config: the table for docs/operations.md
+    print(settings_table(), end="")
