@@ -369,6 +369,14 @@ ENDPOINTS: list[Op] = [
        {200: ("HTML", "text/html")}, auth=False),
     Op("get", "/officials/households", "pages", "The household search page 户籍检索页面",
        {200: ("HTML", "text/html")}, auth=False),
+    # the front end (mobile_api/app_pages.py)
+    Op("get", "/app", "pages", "Redirect to the field app", {302: ("to /app/", None)}, auth=False),
+    Op("get", "/app/", "pages", "The cadres' field app (PWA) 扶贫干部端",
+       {200: ("HTML", "text/html")}, {503: ["frontend_not_built"]}, auth=False),
+    Op("get", "/app/{rest}", "pages", "A file of the front-end build",
+       {200: ("script, style, icon, manifest or service worker", "application/octet-stream")},
+       {503: ["frontend_not_built"]}, auth=False,
+       params=[p("rest", "path of the file in the build", r"^[A-Za-z0-9._/-]+$")]),
     # sync gateway
     Op("get", "/sync/", "sync", "Replication server root (stable uuid) 同步服务根",
        {200: ("CouchDB welcome with the installation's uuid", "CouchWelcome")}, auth=False),

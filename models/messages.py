@@ -47,6 +47,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "csv_header": ("CSV表头不正确：{reason}", "Bad CSV header: {reason}"),
     # HTTP / API
     "not_found": ("请求的资源不存在", "Not found"),
+    "frontend_not_built": ("前端页面尚未构建，请先运行 make install", "The front end is not built yet: run `make install`"),
     "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
     "bad_request": ("请求格式不正确", "Bad request"),
     "payload_too_large": ("请求内容超过上限 {limit}", "The request is larger than the limit of {limit}"),

@@ -1,0 +1,52 @@
+// The one message catalogue of the front end (zh first, en complete), shared by every page
+// of the project: t('visit.title'), t('codes.poverty_status.lifted'), t('sync.pending', {n: 3}).
+import {ref} from 'vue';
+import zh from './locales/zh-CN.json';
+import en from './locales/en.json';
+
+const CATALOGUES = {zh, en};
+const LANG_KEY = 'fieldsync-lang';
+export const lang = ref(pickLang());
+
+function pickLang() {
+  const asked = new URLSearchParams(globalThis.location?.search || '').get('lang')
+    || globalThis.localStorage?.getItem(LANG_KEY);
+  return asked === 'en' ? 'en' : 'zh';
+}
+
+function lookup(catalogue, key) {
+  return key.split('.').reduce((node, part) => (node == null ? node : node[part]), catalogue);
+}
+
+/** The text for `key` in the current language, with {placeholders} filled; falls back to zh. */
+export function t(key, params = {}) {
+  let text = lookup(CATALOGUES[lang.value], key);
+  if (typeof text !== 'string') text = lookup(zh, key);
+  if (typeof text !== 'string') return key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
+}
+
+/** The label of a code (`group` is e.g. 'poverty_status'); the code itself if unknown. */
+export function label(group, code) {
+  const text = lookup(CATALOGUES[lang.value], `codes.${group}.${code}`) ?? lookup(zh, `codes.${group}.${code}`);
+  return typeof text === 'string' ? text : code;
+}
+
+/** The codes of a group in catalogue order, for pickers. */
+export function codes(group) {
+  return Object.keys(zh.codes[group] || {});
+}
+
+/** The text a server message object ({zh, en}) has for the current language. */
+export function serverText(messages) {
+  if (!messages) return '';
+  return messages[lang.value] || messages.zh || messages.en || '';
+}
+
+export function setLang(value) {
+  lang.value = value === 'en' ? 'en' : 'zh';
+  globalThis.localStorage?.setItem(LANG_KEY, lang.value);
+  document.documentElement.lang = lang.value === 'en' ? 'en' : 'zh-CN';
+}
+
+export const catalogues = CATALOGUES;

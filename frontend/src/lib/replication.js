@@ -1,0 +1,78 @@
+// Live two-way replication of the village through the gateway (/sync/<village>), with the
+// device token as the HTTP Basic password and the device headers on every request. It reports
+// what a person needs to trust it: online or not, the last time both directions caught up,
+// what is still waiting here, and what the gateway refused.
+import PouchDB from 'pouchdb-browser';
+import {basicAuth, deviceHeaders} from './api.js';
+
+const PHOTO_BATCH = 10;  // docs/api.md: with photos, small batches stay under the request limit
+
+/**
+ * The village database on the server, through the gateway. `link` records when the gateway last
+ * answered and when a request last failed: PouchDB can report "caught up" without having
+ * reached the server, so "last successful sync" is judged by what the network did.
+ */
+export function remoteVillage(session, deviceId) {
+  const link = {answeredAt: 0, failedAt: 0};
+  const db = new PouchDB(`${location.origin}/sync/${session.jurisdiction}`, {
+    skip_setup: true,
+    async fetch(url, opts) {
+      for (const [name, value] of Object.entries(deviceHeaders(deviceId))) opts.headers.set(name, value);
+      opts.headers.set('Authorization', basicAuth(session.username, session.token));
+      opts.credentials = 'omit';
+      try {
+        const response = await PouchDB.fetch(url, opts);
+        if (response.status < 500) link.answeredAt = Date.now();
+        else link.failedAt = Date.now();
+        return response;
+      } catch (err) {
+        link.failedAt = Date.now();
+        throw err;
+      }
+    },
+  });
+  return {db, link};
+}
+
+/**
+ * Start live sync. `on` receives: active(), idle() when caught up, offline(err), pushed(docs),
+ * pulled(docs), denied(row), unauthorized(err), failed(err). `remote` is remoteVillage()'s
+ * answer. Answers {stop()}.
+ */
+export function startSync(village, remote, on) {
+  const handle = village.db.sync(remote.db, {
+    live: true, retry: true, batch_size: PHOTO_BATCH,
+    back_off_function: (delay) => (delay === 0 ? 2000 : Math.min(delay * 2, 60000)),
+  });
+  let stopped = false;
+  const authFailure = (err) => err && (err.status === 401 || err.status === 403);
+  handle.on('change', (info) => {
+    const docs = info.change?.docs || [];
+    if (info.direction === 'push') on.pushed(docs);
+    else on.pulled(docs);
+  });
+  handle.on('active', () => on.active());
+  handle.on('paused', (err) => {
+    if (stopped) return;
+    if (authFailure(err)) {
+      handle.cancel();
+      on.unauthorized(err);
+    } else if (err || !navigator.onLine || remote.link.failedAt >= remote.link.answeredAt) {
+      on.offline(err || new Error('offline'));
+    } else {
+      on.idle();
+    }
+  });
+  handle.on('denied', (row) => on.denied(row));
+  handle.on('error', (err) => {
+    if (stopped) return;
+    if (authFailure(err)) on.unauthorized(err);
+    else on.failed(err);
+  });
+  return {
+    stop() {
+      stopped = true;
+      handle.cancel();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+"""The cadres' field app (/app) in headless Chromium at phone size, against the real server with
+a real service worker: log in online, replicate, go offline, reload, record a visit with a photo
+and a mediation request, go online: both reach the village database and the request raises its
+alert."""
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from models.doc_ids import alert_id
+from models.examples import example
+from support.images import exif_with, jpeg
+from support.page_runner import run_page_script
+
+VILLAGE = "441226101201"
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+BUILT = Path(__file__).resolve().parents[2] / "mobile_api" / "static" / "app" / "index.html"
+APP_VERSION = json.loads((FRONTEND / "package.json").read_text())["version"]
+
+
+def _household(n: int, name: str, status: str) -> dict:
+    household = example("household")
+    household["_id"] = f"household:0000000{n}-1400-486c-b883-91a29063a3fe"
+    household.update(village_code=VILLAGE, poverty_status=status)
+    household["head"] = {**household["head"], "name": name}
+    household["members"][0]["name"] = name
+    return household
+
+
+def _eventually(probe, timeout_s: float = 10.0):
+    """The first truthy answer of `probe` within `timeout_s` (the alert is raised at intake, on
+    the gateway's side of the push, which may finish just after the device saw its answer)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def village_roster(provisioned):
+    """Three households in the cadre's village, as the central office wrote them."""
+    db = provisioned.couch.database(provisioned.names.village(VILLAGE))
+    for household in (_household(1, "梁国强", "monitored"), _household(2, "陈秀英", "lifted"),
+                      _household(3, "何永明", "at_risk")):
+        db.put(household)
+    return db
+
+
+@pytest.mark.e2e
+def test_a_cadre_records_offline_and_everything_reaches_the_server(provisioned, village_roster,
+                                                                  live_server, tmp_path):
+    assert BUILT.exists(), "the front end is built by `make install` (npm run build --prefix frontend)"
+    photo = tmp_path / "camera.jpg"  # a camera picture held sideways: EXIF orientation 6
+    photo.write_bytes(jpeg(2400, 1800, exif_with(orientation=6)))
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    spec = {"base": live_server, "cadre": {"username": "chen.zq", "password": "device-pass-1"},
+            "search": "梁国强", "photo": str(photo), "shots": str(shots),
+            "visit": {"indicators": {"food_secured": "true", "clothing_secured": "true",
+                                     "compulsory_education": "true", "basic_medical": "true",
+                                     "safe_housing": "false", "safe_drinking_water": "true"},
+                      "per_capita_yuan": "8650.5", "notes": "东墙有裂缝，已申请危房改造。"},
+            "request": {"name": "何永明", "phone": "139 2661 1234", "other_party": "何志强",
+                        "description": "两户林地边界有争议，对方砍伐桉树。", "amount_yuan": "12000"}}
+    result = run_page_script("field_app.js", spec, timeout=240)
+
+    assert result["login_title"] == "干部登录"
+    assert result["wrong_password_error"] == "用户名或密码错误"
+    assert result["households_online"] == 3 and result["search_hits"] == 1
+    assert result["controlled_offline"] is True and result["households_offline"] == 3
+    assert result["badge_offline"].startswith("离线"), [s for s in result["steps"] if "console" not in s]
+    assert result["pending_offline"] == result["pending_after_reload"] == "2 条待上传"
+    assert result["pending_online"] == "全部已上传" and result["last_sync"] != "从未同步"
+
+    visits = list(village_roster.docs_with_prefix("visit:"))
+    assert len(visits) == 1
+    visit = visits[0]
+    assert visit["household_id"] == _household(1, "", "")["_id"] and visit["cadre"] == "chen.zq"
+    assert visit["income"]["per_capita_fen"] == 865050 and visit["verdict"] == "follow_up"
+    assert visit["indicators"]["safe_housing"] is False and visit["reasons"] == ["safe_housing"]
+    assert visit["recorded_at"][-6] in "+-"  # a device time with its offset
+    (name,) = visit["_attachments"]
+    assert visit["photos"] == [{"attachment": name, "subject": "house", "caption": None}]
+    stored = Image.open(io.BytesIO(village_roster.get_attachment(visit["_id"], name)))
+    assert stored.size == (1200, 1600)  # turned upright, then shrunk to 1600 px
+    assert not stored.getexif()  # re-encoded on the phone: no EXIF (no GPS, no camera) left
+
+    request = village_roster.get(result["request_id"])
+    assert request["applicant"] == {"name": "何永明", "phone": "13926611234", "id_number": None}
+    assert request["amount_in_dispute_fen"] == 1200000 and request["urgency"] == "urgent"
+    assert request["source"]["channel"] == "cadre_device" and request["source"]["cadre"] == "chen.zq"
+    alert = _eventually(lambda: provisioned.alerts.store.get(alert_id(request["_id"])))
+    assert alert is not None and alert["village_code"] == VILLAGE
+    assert not list(village_roster.docs_with_prefix("feedback:"))  # nothing was quarantined
+
+    devices = [d for d in provisioned.devices.devices() if d.get("username") == "chen.zq"]
+    assert [d["app_version"] for d in devices] == [APP_VERSION]
+    assert devices[0]["device_id"] == visit["device_id"] == request["source"]["device_id"]
