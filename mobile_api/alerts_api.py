@@ -14,11 +14,12 @@ from mobile_api.auth import current_principal
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from mobile_api.session_api import load_json
-from models.alerts import (acknowledge_input, assign_input, case_event_input, iso, period_start,
-                           resolve_input, sla_figures)
-from sync.directory.access import Principal
-from sync.alerts.casework import AlertResolved, timeline
+from models.alerts import (TABS, acknowledge_input, assign_input, case_event_input, iso,
+                           period_start, resolve_input, responsible_levels, sla_figures)
+from sync.alerts.casework import AlertResolved, NotAcknowledged, timeline
+from sync.alerts.listing import AlertQuery, list_alerts as list_alerts_of
 from sync.alerts.store import scope_of
+from sync.directory.access import Principal
 
 bp = Blueprint("alerts", __name__, url_prefix="/api/v1")
 OFFICIAL_LEVEL = {"town_official": "town", "county_official": "county", "central_admin": "city"}
@@ -59,41 +60,97 @@ def _paging() -> tuple[int, int]:
 
 @bp.get("/alerts")
 def list_alerts():
-    """Alerts the caller may see, newest first: `?state=`, `?page=`, `?per_page=`."""
+    """Alerts the caller may see, newest first: `?tab=pending|in_progress|overdue|resolved|all`
+    (or the older `?state=`), `?mine=1`, `?town=<code>`, `?q=` (search), `?page=`, `?per_page=`;
+    answers the page, the total and every tab's count."""
     principal = official()
     state = request.args.get("state") or None
     if state not in (None, "alerted", "acknowledged", "resolved"):
         raise ApiError(400, "bad_request")
+    tab = request.args.get("tab") or {None: "all", "alerted": "pending",
+                                      "acknowledged": "in_progress", "resolved": "resolved"}[state]
+    if tab not in TABS:
+        raise ApiError(400, "alert_tab_invalid", None, None, tab=tab[:40])
+    view_scope = scope(principal)
+    town = request.args.get("town")
+    if town:
+        if not principal.may_see(town):
+            raise ApiError(403, "forbidden")
+        view_scope = scope_of("town", town)
     page, per_page = _paging()
-    alerts = services().alerts.store.listed(scope(principal), state, per_page,
-                                            (page - 1) * per_page)
-    return jsonify({"page": page, "per_page": per_page, "alerts": alerts})
+    mine = principal.username if request.args.get("mine") in ("1", "true") else None
+    query = AlertQuery(view_scope, tab, mine, (request.args.get("q") or "").strip()[:64],
+                       page, per_page)
+    answer = list_alerts_of(services().alerts.store, query, iso(datetime.now(timezone.utc)))
+    for alert in answer["alerts"]:
+        alert["may_act"] = may_act(principal, alert)
+    return jsonify(answer)
+
+
+def may_act(principal: Principal, alert: dict) -> bool:
+    """Whether the caller's level is responsible for the alert (others read it only)."""
+    level = OFFICIAL_LEVEL[principal.role]
+    return (level in responsible_levels(alert, services().alerts.chain)
+            and principal.may_see(alert["town_code"]) and not alert.get("resolved_at"))
+
+
+def responsible(alert_id: str) -> tuple[Principal, dict]:
+    """The caller and the alert, when the caller's level may act on it (403 otherwise)."""
+    principal = official()
+    alert = visible_alert(alert_id, principal)
+    if alert.get("resolved_at"):
+        raise ApiError(409, "alert_already_resolved")
+    if not may_act(principal, alert):
+        raise ApiError(403, "alert_not_responsible")
+    return principal, alert
+
+
+def _mediation_request(alert: dict) -> dict | None:
+    """The request as filed (the full description and parties), or None when unreadable."""
+    svc = services()
+    try:
+        doc = svc.couch.database(svc.names.village(alert["village_code"])).get_or_none(
+            alert["request_id"])
+    except Exception:  # noqa: BLE001 - the alert itself still answers
+        return None
+    if not doc:
+        return None
+    return {k: doc.get(k) for k in ("_id", "category", "description", "urgency", "applicant",
+                                    "other_parties", "amount_in_dispute_fen", "source",
+                                    "recorded_at")}
 
 
 @bp.get("/alerts/<alert_id>")
 def get_alert(alert_id: str):
-    """One alert with its deliveries, case events and timeline."""
+    """One alert with the request, its deliveries, case events, timeline, the town's mediators
+    and whether the caller may act on it."""
     principal = official()
     alert = visible_alert(alert_id, principal)
-    store = services().alerts.store
+    svc = services()
+    store = svc.alerts.store
     deliveries, events = store.deliveries_of(alert_id), store.case_notes_of(alert_id)
-    return jsonify({"alert": alert, "deliveries": deliveries, "case_events": events,
-                    "timeline": timeline(alert, deliveries, events)})
+    roster = svc.alerts.router.roster(alert["town_code"])
+    return jsonify({"alert": alert, "request": _mediation_request(alert),
+                    "deliveries": deliveries, "case_events": events,
+                    "timeline": timeline(alert, deliveries, events),
+                    "may_act": may_act(principal, alert),
+                    "mediators": roster.get("mediators") or []})
 
 
-def _acted(action, alert_id: str, *args):
-    principal = official()
-    visible_alert(alert_id, principal)
+def _acted(action, alert_id: str, *args, **kwargs):
+    principal, _ = responsible(alert_id)
     try:
-        alert = action(alert_id, principal.username, *args)
+        alert = action(alert_id, principal.username, *args, **kwargs)
     except AlertResolved:
         raise ApiError(409, "alert_already_resolved") from None
+    except NotAcknowledged:
+        raise ApiError(409, "alert_not_acknowledged") from None
     return jsonify({"alert": alert})
 
 
 @bp.post("/alerts/<alert_id>/acknowledge")
 def acknowledge(alert_id: str):
-    """Acknowledge: the escalation chain stops."""
+    """签收: the escalation chain stops."""
     official()  # authenticate before reading the body: 401, not 400/422, for strangers
     body = load_json(acknowledge_input) if request.content_length else {}
     return _acted(services().alerts.casework.acknowledge, alert_id, body.get("note"))
@@ -101,25 +158,31 @@ def acknowledge(alert_id: str):
 
 @bp.post("/alerts/<alert_id>/assign")
 def assign(alert_id: str):
-    """Assign a mediator."""
+    """分派: a mediator from the town's list (any name and phone while the list is empty)."""
     official()  # authenticate before reading the body: 401, not 400/422, for strangers
     body = load_json(assign_input)
-    return _acted(services().alerts.casework.assign, alert_id, body["mediator"], body.get("note"))
+    _, alert = responsible(alert_id)
+    listed = services().alerts.router.roster(alert["town_code"]).get("mediators") or []
+    mediator = body["mediator"]
+    if listed and not any(m["name"] == mediator["name"] and m["phone"] == mediator.get("phone")
+                          for m in listed):
+        raise ApiError(422, "mediator_not_listed", None, None, name=mediator["name"])
+    return _acted(services().alerts.casework.assign, alert_id, mediator, body.get("note"))
 
 
 @bp.post("/alerts/<alert_id>/resolve")
 def resolve(alert_id: str):
-    """Resolve with an outcome: reminders stop."""
+    """办结 with an outcome, agreement and notes (409 `alert_not_acknowledged` before 签收)."""
     official()  # authenticate before reading the body: 401, not 400/422, for strangers
     body = load_json(resolve_input)
-    return _acted(services().alerts.casework.resolve, alert_id, body["outcome"], body.get("note"))
+    return _acted(services().alerts.casework.resolve, alert_id, body["outcome"], body.get("note"),
+                  agreement=body.get("agreement"))
 
 
 @bp.post("/alerts/<alert_id>/events")
 def add_case_event(alert_id: str):
     """Record a case event; an `Idempotency-Key` header makes a retried POST store it once."""
-    principal = official()
-    alert = visible_alert(alert_id, principal)
+    principal, alert = responsible(alert_id)
     body = load_json(case_event_input)
     try:
         event, created = services().alerts.casework.record_event(

@@ -16,7 +16,9 @@ CHALLENGE = {"WWW-Authenticate": 'Basic realm="fieldsync", charset="UTF-8"'}
 
 def denied(exc: AccessDenied) -> ApiError:
     """The API error for a failed authentication: a Basic challenge, or Retry-After when locked."""
-    headers = dict(CHALLENGE) if exc.status == 401 else {}
+    # only the sync gateway challenges (PouchDB needs it); /api never does, so a wrong password
+    # on a page shows the page's error instead of the browser's credential popup
+    headers = dict(CHALLENGE) if exc.status == 401 and request.path.startswith("/sync") else {}
     if "retry_after" in exc.params:
         headers["Retry-After"] = str(exc.params["retry_after"])
     return ApiError(exc.status, exc.code, None, headers, **exc.params)

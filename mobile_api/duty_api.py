@@ -29,6 +29,47 @@ def _roster_code(code: str) -> str:
     return code
 
 
+@bp.get("")
+def list_rosters():
+    """Every town and county roster the caller may see, with who answers its alerts now and a
+    warning where nobody is on duty (the alert then goes to the town's officials, then the
+    county's), and the officials who may stand on it."""
+    principal = official()
+    svc = services()
+    router = svc.alerts.router
+    places = svc.directory.jurisdictions()
+    accounts = svc.directory.account_docs()
+    person = lambda name: {"username": name,  # noqa: E731
+                           "display_name": (accounts.get(name) or {}).get("display_name") or name,
+                           "phone": (accounts.get(name) or {}).get("phone")}
+    rosters = []
+    for code, place in sorted(places.items()):
+        if place.level not in ROSTER_LEVELS or not principal.may_see(code):
+            continue
+        roster = router.roster(code)
+        on_duty = router.enabled(roster.get("on_duty") or [])
+        if place.level == "town":
+            answered_by, source = router.town_duty(code, place.parent or "")
+        else:
+            answered_by = on_duty or router.officials_of(code)
+            source = "county_roster" if on_duty else ("county_officials" if answered_by else "nobody")
+        rosters.append({
+            "code": code, "name": place.name, "level": place.level, "parent": place.parent,
+            "parent_name": getattr(places.get(place.parent or ""), "name", None),
+            "on_duty": [person(n) for n in on_duty],
+            "leader": person(roster["leader"]) if roster.get("leader") else None,
+            "mediators": roster.get("mediators") or [],
+            "updated_at": roster.get("updated_at"), "updated_by": roster.get("updated_by"),
+            "nobody_on_duty": not on_duty, "answered_by": [person(n) for n in answered_by],
+            "answered_by_source": source,
+            "eligible": [person(n) for n in router.officials_of(code)],
+            "editable": principal.role in EDITOR_ROLES})
+    return jsonify({"rosters": rosters,
+                    "warnings": [{"code": r["code"], "name": r["name"], "error": "nobody_on_duty",
+                                  "messages": both("nobody_on_duty", place=r["name"])}
+                                 for r in rosters if r["nobody_on_duty"]]})
+
+
 @bp.get("/<code>")
 def get_roster(code: str):
     """The roster of a town or county."""
@@ -37,8 +78,8 @@ def get_roster(code: str):
     if not principal.may_see(code):
         raise ApiError(403, "forbidden")
     roster = services().alerts.router.roster(code)
-    return jsonify({k: roster.get(k) for k in ("code", "on_duty", "leader", "updated_at",
-                                               "updated_by")} | {"code": code})
+    return jsonify({k: roster.get(k) for k in ("code", "on_duty", "leader", "mediators",
+                                               "updated_at", "updated_by")} | {"code": code})
 
 
 @bp.put("/<code>")
@@ -59,6 +100,7 @@ def put_roster(code: str):
              "message": both(p["code"], username=p["username"], code=code)} for p in problems])
     for name in names:
         router.forget(account_doc_id(name))
-    saved = router.save_roster(code, body["on_duty"], body.get("leader"), principal.username)
-    return jsonify({k: saved.get(k) for k in ("code", "on_duty", "leader", "updated_at",
-                                              "updated_by")})
+    saved = router.save_roster(code, body["on_duty"], body.get("leader"), principal.username,
+                               body.get("mediators"))
+    return jsonify({k: saved.get(k) for k in ("code", "on_duty", "leader", "mediators",
+                                              "updated_at", "updated_by")})

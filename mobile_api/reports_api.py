@@ -7,7 +7,7 @@ sync/reports/builder.py; `GET /reports` is the page (templates/reports.html, sta
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
@@ -16,6 +16,7 @@ from mobile_api.context import request_lang, services
 from mobile_api.errors import ApiError
 from mobile_api.report_files import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from models.alerts import period_start
+from models.local_time import local_date, zone_of
 from sync.reports.builder import REPORTS, ReportDesk, ReportInputError, Scope, parse_period, table
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
@@ -39,6 +40,11 @@ def _scope() -> Scope:
     return scope
 
 
+def display_zone():
+    """The zone of displayed times and report days (FIELDSYNC_TIMEZONE)."""
+    return zone_of(getattr(services().settings, "timezone", None))
+
+
 def _period(name: str, now: datetime) -> tuple[datetime, datetime]:
     start, end = request.args.get("from"), request.args.get("to")
     period = request.args.get("period")
@@ -49,7 +55,7 @@ def _period(name: str, now: datetime) -> tuple[datetime, datetime]:
             raise ApiError(400, "period_invalid", None, None, period=period) from None
         start = begin.isoformat() if begin else "2000-01-01"
     try:
-        return parse_period(start, end, now, 30 if name == "mediation_sla" else 365)
+        return parse_period(start, end, now, 30 if name == "mediation_sla" else 365, display_zone())
     except ReportInputError as exc:
         raise ApiError(400, exc.code, None, None, **exc.params) from None
 
@@ -65,11 +71,16 @@ def report(name: str):
     if fmt not in FORMATS:
         raise ApiError(404, "report_format_unknown", None, None, format=fmt)
     scope = _scope()
-    start, end = _period(base, datetime.now(timezone.utc))
-    built = report_desk().build(base, scope, start, end)
+    desk = report_desk()
+    start, end = _period(base, desk.clock())
+    built = desk.build(base, scope, start, end)
     header, rows = table(built, base, request_lang())
+    zone = display_zone()
+    days = {"timezone": str(zone), "from_date": local_date(start, zone).isoformat(),
+            "to_date": local_date(end, zone).isoformat()}
     if fmt == "json":  # `table`: the same header and cells as the downloads, for the page
-        return jsonify({**built, "scope": scope.code, "table": {"header": header, "rows": rows}})
+        return jsonify({**built, "scope": scope.code, "days": days,
+                        "table": {"header": header, "rows": rows}})
     stamp = end.strftime("%Y%m%d")
     filename = f"fieldsync-{base}-{scope.code or 'all'}-{stamp}.{fmt}"
     body = to_csv(header, rows) if fmt == "csv" else to_xlsx(base, header, rows)

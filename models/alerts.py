@@ -100,8 +100,15 @@ def _figures(alerts: list[dict], now: datetime) -> dict:
                 and (seconds_between(a.get("received_at"), now_iso) or 0) > ACK_TARGET_S]
     late_resolve = [a for a in alerts if not a.get("resolved_at")
                     and (seconds_between(a.get("received_at"), now_iso) or 0) > RESOLVE_TARGET_S]
+    within_ack = sum(1 for s in to_ack if s <= ACK_TARGET_S)
+    within_resolve = sum(1 for s in to_resolve if s <= RESOLVE_TARGET_S)
+    rate = lambda n: round(n / len(alerts), 4) if alerts else None  # noqa: E731
     return {
         "alerts": len(alerts), "acknowledged": len(to_ack), "resolved": len(to_resolve),
+        # rates over every alert of the period (one still open counts as not within target)
+        "acknowledged_within_target_rate": rate(within_ack),
+        "resolved_within_target_rate": rate(within_resolve),
+        "overdue": sum(1 for a in alerts if is_overdue(a, now_iso)),
         "time_to_alert_s": {"p50": _quantile(to_alert, 0.5), "p90": _quantile(to_alert, 0.9),
                             "max": max(to_alert, default=None)},
         "time_to_acknowledge_s": {"p50": _quantile(to_ack, 0.5), "p90": _quantile(to_ack, 0.9),
@@ -173,14 +180,83 @@ class CaseEventInput(Schema):
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
+OUTCOMES = {**{kind: CASE_EVENT_KINDS[kind] for kind in ("agreement_reached", "failed", "referred")},
+            "withdrawn": ("申请人撤回", "withdrawn by the applicant"),
+            "not_a_dispute": ("不属于纠纷", "not a dispute")}
+
+
 class ResolveInput(Schema):
-    """POST /api/v1/alerts/<id>/resolve."""
-    outcome = fields.String(required=True, validate=validate.OneOf(
-        ("agreement_reached", "failed", "referred", "withdrawn", "not_a_dispute")))
+    """POST /api/v1/alerts/<id>/resolve (needs a prior acknowledgement)."""
+    outcome = fields.String(required=True, validate=validate.OneOf(tuple(OUTCOMES)))
+    agreement = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(max=4000))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+# --- the officials' lists -------------------------------------------------------------------
+TABS = ("pending", "in_progress", "overdue", "resolved", "all")
+
+
+def is_overdue(alert: dict, now_iso: str) -> bool:
+    """Open and late: not acknowledged within 5 minutes, or not resolved within 2 days."""
+    if alert.get("resolved_at"):
+        return False
+    age = seconds_between(alert.get("received_at"), now_iso) or 0
+    return age > RESOLVE_TARGET_S or (not alert.get("acknowledged_at") and age > ACK_TARGET_S)
+
+
+def in_tab(alert: dict, tab: str, now_iso: str) -> bool:
+    """Whether an alert belongs in a list tab: 待签收, 处理中, 超时, 已办结 or all."""
+    if tab == "pending":
+        return not alert.get("acknowledged_at") and not alert.get("resolved_at")
+    if tab == "in_progress":
+        return bool(alert.get("acknowledged_at")) and not alert.get("resolved_at")
+    if tab == "overdue":
+        return is_overdue(alert, now_iso)
+    if tab == "resolved":
+        return bool(alert.get("resolved_at"))
+    return True
+
+
+def involves(alert: dict, username: str) -> bool:
+    """"Mine": the official acknowledged it, acted on it or was notified of it."""
+    if username in (alert.get("acknowledged_by"), alert.get("resolved_by"),
+                    (alert.get("mediator") or {}).get("assigned_by")):
+        return True
+    if any(h.get("by") == username for h in alert.get("history") or []):
+        return True
+    return any(username in (mark.get("recipients") or [])
+               for mark in (alert.get("steps") or {}).values())
+
+
+def matches(alert: dict, query: str) -> bool:
+    """Search: the query (whitespace-separated parts, all must match) in the applicant's name
+    or phone, another party's name, the village or town name, or the summary."""
+    haystack = " ".join(str(v or "") for v in (
+        alert.get("applicant_name"), alert.get("applicant_phone"), alert.get("village_name"),
+        alert.get("town_name"), alert.get("summary"),
+        *[p.get("name") for p in alert.get("other_parties") or []])).lower()
+    return all(part in haystack for part in query.lower().split())
 
 
 acknowledge_input = AcknowledgeInput()
 assign_input = AssignInput()
 case_event_input = CaseEventInput()
 resolve_input = ResolveInput()
+
+
+COUNTY_TARGETS = ("county_duty", "county_leader")
+
+
+def responsible_levels(alert: dict, chain) -> set[str]:
+    """Who may act on an alert: the town always; the county once the alert was escalated to it
+    (a fired step notified the county, or nobody in the town could be notified)."""
+    levels = {"town"}
+    by_number = {step.step: step for step in chain}
+    for key in (alert.get("steps") or {}):
+        step = by_number.get(int(key))
+        if step and set(step.notify) & set(COUNTY_TARGETS):
+            levels.add("county")
+    if str(alert.get("routed_by") or "").startswith("county"):
+        levels.add("county")
+    return levels

@@ -20,12 +20,22 @@ def duty_roster_id(code: str) -> str:
     return f"duty_roster:{code}"
 
 
+class MediatorEntry(Schema):
+    """A mediator of a town's list: a name and a mobile phone."""
+    name = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$",
+                                                                  error="phone_format"))
+
+
 class DutyRosterInput(Schema):
     """PUT /api/v1/duty-rosters/<code>: the whole roster (unknown keys are refused)."""
     on_duty = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
                           required=True, validate=validate.Length(max=50))
     leader = fields.String(load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=32))
+    # the town's mediators (人民调解员) an official picks from when assigning; absent: unchanged
+    mediators = fields.List(fields.Nested(MediatorEntry), load_default=None,
+                            validate=validate.Length(max=50))
 
 
 def roster_problems(code: str, roster: dict, accounts: dict[str, dict | None]) -> list[dict]:

@@ -186,6 +186,15 @@ def normalise_lang(lang: str | None) -> str:
 def message(code: str, lang: str | None = DEFAULT_LANG, /, **params: object) -> str:
     """The text for `code` in `lang`, with params filled in; unknown codes fall back to the code."""
     texts = CATALOGUE.get(code)
+    "nobody_on_duty": ("{place}无人值班，预警将发给本镇全部干部（无则发给县区）",
+                       "Nobody is on duty in {place}: alerts go to all its officials (else the county's)"),
+    "alert_not_acknowledged": ("请先签收再办结", "Acknowledge the alert before resolving it"),
+    "alert_not_responsible": ("本级不是该预警的责任单位，只能查看",
+                              "Your level is not responsible for this alert: read only"),
+    "mediator_not_listed": ("调解员 {name} 不在本镇调解员名单中",
+                            "Mediator {name} is not on the town's list of mediators"),
+    "alert_tab_invalid": ("列表 {tab} 无效（可选 pending、in_progress、overdue、resolved、all）",
+                          "Unknown list {tab} (use pending, in_progress, overdue, resolved or all)"),
     if texts is None:
         return code
     text = texts[LANGS.index(normalise_lang(lang))]

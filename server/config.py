@@ -86,6 +86,8 @@ class Settings:
                                       "已脱贫 with a yearly income per person below it is listed")
     full_pass_s: float = setting(1800.0, "FULL_PASS_S", "how often the worker's village feeds look "
                                  "at every village database (writes made straight into CouchDB)")
+    timezone: str = setting("Asia/Shanghai", "TIMEZONE", "the time zone of every displayed time "
+                            "and of report dates (an IANA name)")
 
     @property
     def embedded(self) -> bool:

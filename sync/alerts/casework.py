@@ -18,6 +18,10 @@ class AlertResolved(Exception):
     """The alert is already resolved; nothing more can be done to it."""
 
 
+class NotAcknowledged(Exception):
+    """办结 before 签收: a case is closed only after someone acknowledged it."""
+
+
 class Casework:
     """Officials' actions on alerts."""
 
@@ -64,12 +68,14 @@ class Casework:
         return self._act(alert_id, by, "mediator_assigned", now, apply)
 
     def resolve(self, alert_id: str, by: str, outcome: str, note: str | None = None,
-                now: datetime | None = None) -> dict | None:
-        """Resolve: the chain and the reminders stop."""
+                now: datetime | None = None, agreement: str | None = None) -> dict | None:
+        """Resolve (only once acknowledged; raises NotAcknowledged): the chain stops."""
         def apply(alert: dict, at: str):
-            self._acknowledge(alert, by, at)
-            alert.update(resolved_at=at, resolved_by=by, outcome=outcome, state="resolved")
-            return {"outcome": outcome, "note": note}
+            if not alert.get("acknowledged_at"):
+                raise NotAcknowledged(alert_id)
+            alert.update(resolved_at=at, resolved_by=by, outcome=outcome, state="resolved",
+                         agreement=agreement, resolution_note=note)
+            return {"outcome": outcome, "agreement": agreement, "note": note}
         return self._act(alert_id, by, "resolved", now, apply)
 
     def record_event(self, alert: dict, by: str, event: dict, key: str | None = None,

@@ -1,9 +1,13 @@
 """Raising an alert for a mediation request, from the gateway at once or from the sweep.
 
 The alert id is derived from the request id (models.doc_ids.alert_id): whoever writes it first
-raises the alert, everyone else gets a 409 and stops. The alert, with step 0 of the chain and
-its recipients, goes to CouchDB in one `_bulk_docs` together with step 0's deliveries (deterministic
-ids too), so the first delivery can leave as soon as that one write returns.
+raises the alert, everyone else gets a 409 and stops; on a cluster a racing second writer may be
+told 202 instead, and then both "raised" it: still one alert record (one id; the conflict sweeper
+merges its two revisions), and the sends of both carry the same idempotency keys. The sweep
+raises only for villages its worker owns, so the race is between the gateway and one worker.
+The alert, with step 0 of the chain and its recipients, goes to CouchDB in one `_bulk_docs`
+together with step 0's deliveries (deterministic ids too), so the first delivery can leave as
+soon as that one write returns.
 """
 from __future__ import annotations
 
@@ -53,8 +57,10 @@ class AlertRaiser:
         alert = self._alert(village, doc, rev, received_at, detected_by, now)
         first = self.chain[0]
         recipients = self.router.recipients(first.notify, alert)
+        if "town_duty" in first.notify:  # who stood in when the town had nobody on its roster
+            alert["routed_by"] = self.router.town_duty(alert["town_code"], alert["county_code"])[1]
         if not recipients:
-            log.error("alert %s: nobody on duty for town %s or county %s", alert["_id"],
+            log.error("alert %s: no enabled official in town %s or county %s", alert["_id"],
                       alert["town_code"], alert["county_code"])
         alert["steps"] = {str(first.step): step_mark(first, recipients, now, True)}
         alert["next_escalation_at"] = next_due_at(alert, self.chain)
@@ -96,6 +102,13 @@ class AlertRaiser:
                 "urgency": doc.get("urgency") or "normal",
                 "summary": str(doc.get("description") or "")[:140],
                 "applicant_name": applicant.get("name"), "applicant_phone": applicant.get("phone"),
+                # what a call-back needs besides the applicant: who else is involved, how much
+                "other_parties": [{k: party.get(k) for k in ("name", "phone", "relation")}
+                                  for party in (doc.get("other_parties") or [])[:20]
+                                  if isinstance(party, dict)],
+                "amount_in_dispute_fen": doc.get("amount_in_dispute_fen"),
+                "channel": (doc.get("source") or {}).get("channel"),
+                "cadre": (doc.get("source") or {}).get("cadre"),
                 "state": "alerted", "escalation_level": 0, "detected_by": detected_by,
                 "recorded_at": doc.get("recorded_at"), "received_at": received_at,
                 "created_at": at, "alerted_at": at, "delivered_at": None,

@@ -14,6 +14,7 @@ from models.hierarchy import jurisdiction_doc_id, parent_code
 from sync.couch.client import Database
 from sync.clock import utc_now
 
+OFFICIAL_ROLES = ("town_official", "county_official")
 CACHE_S = 15.0   # fresh: answered as is
 STALE_S = 600.0  # usable while a background re-read runs
 
@@ -28,6 +29,8 @@ class Router:
         self._lock = threading.Lock()
         self._refreshing = False
         self._epoch = 0  # bumped by every write through this router
+        self._officials: dict[str, list[str]] = {}
+        self._officials_at = float("-inf")
 
     # --- directory documents, briefly cached -----------------------------------------------------
     def docs(self, ids: list[str]) -> dict[str, dict | None]:
@@ -115,14 +118,19 @@ class Router:
     def roster(self, code: str) -> dict:
         """The duty roster of a town or county (empty when none was set)."""
         doc = self.docs([duty_roster_id(code)])[duty_roster_id(code)]
-        return doc or {"_id": duty_roster_id(code), "code": code, "on_duty": [], "leader": None}
+        return doc or {"_id": duty_roster_id(code), "code": code, "on_duty": [], "leader": None,
+                       "mediators": []}
 
-    def save_roster(self, code: str, on_duty: list[str], leader: str | None, by: str) -> dict:
-        """Replace the roster of a town or county."""
+    def save_roster(self, code: str, on_duty: list[str], leader: str | None, by: str,
+                    mediators: list[dict] | None = None) -> dict:
+        """Replace the roster of a town or county (`mediators` None: the list stays)."""
         doc_id = duty_roster_id(code)
         current = self.db.get_or_none(doc_id)
+        if mediators is None:
+            mediators = (current or {}).get("mediators") or []
         doc = {"_id": doc_id, "type": "duty_roster", "schema_version": 1, "code": code,
                "on_duty": list(dict.fromkeys(on_duty)), "leader": leader,
+               "mediators": [{"name": m["name"], "phone": m["phone"]} for m in mediators],
                "updated_at": utc_now(), "updated_by": by}
         if current:
             doc["_rev"] = current["_rev"]
@@ -130,22 +138,59 @@ class Router:
         self.forget(doc_id)
         return doc
 
+    # --- officials by jurisdiction (the fallback when nobody is on a roster) -------------------
+    def officials_of(self, code: str) -> list[str]:
+        """Usernames of the enabled officials of exactly `code` (a town or a county), sorted;
+        the account list is read once per `cache_s` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            index = self._officials if now - self._officials_at < self.cache_s else None
+        if index is None:
+            index = {}
+            for doc in self.db.docs_with_prefix("account:"):
+                if doc.get("role") in OFFICIAL_ROLES and not doc.get("disabled"):
+                    index.setdefault(doc.get("jurisdiction"), []).append(doc["username"])
+            with self._lock:
+                self._officials, self._officials_at = index, now
+        return sorted(index.get(code, []))
+
+    def town_duty(self, town_code: str, county_code: str) -> tuple[list[str], str]:
+        """Who answers a town's alerts and why: its roster, else its officials, else the
+        county's roster, its officials, its leader (never nobody while any official exists)."""
+        town, county = self.roster(town_code), self.roster(county_code)
+        for names, source in ((town["on_duty"], "town_roster"),
+                              (self.officials_of(town_code), "town_officials"),
+                              (county["on_duty"], "county_roster"),
+                              (self.officials_of(county_code), "county_officials"),
+                              ([county.get("leader")] if county.get("leader") else [],
+                               "county_leader")):
+            live = self.enabled(names)
+            if live:
+                return live, source
+        return [], "nobody"
+
+    def enabled(self, names: list[str | None]) -> list[str]:
+        """The names of `names` that are enabled accounts, each once, in order."""
+        wanted = [n for n in dict.fromkeys(names) if n]
+        accounts = self.docs([account_doc_id(n) for n in wanted])
+        return [n for n in wanted
+                if (doc := accounts.get(account_doc_id(n))) and not doc.get("disabled")]
+
     def recipients(self, targets: tuple[str, ...], alert: dict) -> list[dict]:
         """Enabled accounts named by `targets` for this alert, each once, in target order."""
         town, county = self.roster(alert["town_code"]), self.roster(alert["county_code"])
         names: list[str] = []
         for target in targets:
             if target == "town_duty":
-                names += town["on_duty"] or county["on_duty"] or [county.get("leader")]
+                names += self.town_duty(alert["town_code"], alert["county_code"])[0]
             elif target == "county_duty":
-                names += county["on_duty"]
+                names += county["on_duty"] or self.officials_of(alert["county_code"])
             elif target == "town_leader":
                 names.append(town.get("leader"))
             elif target == "county_leader":
                 names.append(county.get("leader"))
             elif target == "acknowledger":
                 names.append(alert.get("acknowledged_by"))
-        wanted = [n for n in dict.fromkeys(names) if n]
+        wanted = self.enabled(names)
         accounts = self.docs([account_doc_id(n) for n in wanted])
-        return [doc for n in wanted
-                if (doc := accounts.get(account_doc_id(n))) and not doc.get("disabled")]
+        return [accounts[account_doc_id(n)] for n in wanted]

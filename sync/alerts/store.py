@@ -19,6 +19,9 @@ ALERTS_DDOC = {
         "by_scope": {"map": _SCOPED.replace("{ var", "{ if (doc.type !== 'alert') return; var") +
                      " emit([scopes[i][0], scopes[i][1], '*', doc.received_at], null);"
                      " emit([scopes[i][0], scopes[i][1], doc.state, doc.received_at], null); } }"},
+        "scope_counts": {"map": _SCOPED.replace("{ var", "{ if (doc.type !== 'alert') return; var") +
+                         " emit([scopes[i][0], scopes[i][1], doc.state], null); } }",
+                         "reduce": "_count"},
         "active": {"map": "function (doc) { if (doc.type === 'alert' && !doc.resolved_at)"
                           " { emit(doc.alerted_at, null); } }"},
         "pending_deliveries": {"map": "function (doc) { if (doc.type === 'delivery' &&"
@@ -80,6 +83,26 @@ class AlertStore:
         except NotFound:  # a fresh database: install the views once, then ask again
             self.ensure_design()
             rows = self.db.view("alerts", view, include_docs=True, **params)["rows"]
+    def scan(self, scope: list, state: str | None, batch: int = 500) -> Iterator[dict]:
+        """Every alert in a scope, newest first, optionally of one state (read in batches)."""
+        skip = 0
+        while True:
+            docs = self.listed(scope, state, batch, skip)
+            yield from docs
+            if len(docs) < batch:
+                return
+            skip += batch
+
+    def state_counts(self, scope: list) -> dict[str, int]:
+        """How many alerts of each state a scope holds."""
+        params = {"startkey": scope, "endkey": [*scope, {}], "group_level": 3}
+        try:
+            rows = self.db.view("alerts", "scope_counts", **params)["rows"]
+        except NotFound:
+            self.ensure_design()
+            rows = self.db.view("alerts", "scope_counts", **params)["rows"]
+        return {row["key"][2]: row["value"] for row in rows}
+
         return [row["doc"] for row in rows if row.get("doc")]
 
     def listed(self, scope: list, state: str | None, limit: int, skip: int) -> list[dict]:

@@ -18,12 +18,13 @@ Identity numbers appear only masked (the central view holds nothing else).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from models.alerts import iso, sla_figures
 from models.duplicates import town_of
 from models.hierarchy import is_within
 from models.household import INDICATORS
+from models.local_time import last_days
 from sync.couch.client import CouchError, CouchServer, NotFound
 from sync.couch.names import DatabaseNames
 
@@ -122,21 +123,22 @@ class Scope:
 
 
 def parse_period(start: str | None, end: str | None, now: datetime,
-                 default_days: int = DEFAULT_DAYS) -> tuple[datetime, datetime]:
-    """`from`/`to` as dates (China time, `to` inclusive) or ISO times; defaults: the last year."""
+                 default_days: int = DEFAULT_DAYS, zone: tzinfo = CHINA) -> tuple[datetime, datetime]:
+    """`from`/`to` as dates (days of `zone`, `to` inclusive) or ISO times; defaults: the last
+    `default_days` whole days of `zone` up to now (today, from its local midnight, included)."""
     def one(value: str, end_of_day: bool) -> datetime:
         try:
             if len(value) == 10:
-                day = datetime.fromisoformat(value).replace(tzinfo=CHINA)
+                day = datetime.fromisoformat(value).replace(tzinfo=zone)
                 return day + timedelta(days=1) - timedelta(microseconds=1) if end_of_day else day
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
             raise ReportInputError("report_date_invalid", value=value) from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
     to = one(end, True) if end else now
     try:
-        since = one(start, False) if start else to - timedelta(days=default_days)
-    except OverflowError:
+        since = one(start, False) if start else last_days(to, default_days, zone)[0]
+    except (OverflowError, ValueError):
         raise ReportInputError("report_date_invalid", value=end) from None
     if since > to:
         raise ReportInputError("report_date_invalid", value=start)

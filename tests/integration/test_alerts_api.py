@@ -52,7 +52,7 @@ def test_acknowledge_assign_record_and_resolve(filed, client, webhook):
     assert acked.status_code == 200
     alert = acked.get_json()["alert"]
     assert alert["state"] == "acknowledged" and alert["acknowledged_by"] == "huang.jh"
-    again = client.post(f"/api/v1/alerts/{filed}/acknowledge", headers=auth("liang.lj"))
+    again = client.post(f"/api/v1/alerts/{filed}/acknowledge", headers=auth("zhou.tl"))
     assert again.get_json()["alert"]["acknowledged_by"] == "huang.jh"  # the first one counts
 
     bad = client.post(f"/api/v1/alerts/{filed}/assign", headers=who, json={"mediator": {}})
@@ -129,7 +129,9 @@ def test_county_officials_edit_duty_rosters_and_alerts_follow_them(alerting, cli
     assert empty.status_code == 200
     fallback = alerting.alerts.raiser.raise_alert(VILLAGE, mediation_request(), "1-x",
                                                   "2026-01-01T00:00:00Z", "gateway")
-    assert fallback["steps"]["0"]["recipients"] == ["wu.cd"]  # nobody in town: the county
+    # nobody on the town's roster: the town's own officials (the county only when it has none)
+    assert fallback["steps"]["0"]["recipients"] == ["huang.jh", "zhou.tl"]
+    assert fallback["routed_by"] == "town_officials"
 
 
 def test_the_stream_pushes_new_alerts_and_inbox_items_live(alerting, client):
