@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from mobile_api.auth import current_principal
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from sync.directory.access import AccessDenied, authorize_village
 from sync.gateway.forwarding import GatewayError, SyncRequest, iter_body
+from sync.gateway.paths import PathRefused, split_target
 
 log = logging.getLogger("fieldsync.gateway")
 bp = Blueprint("sync", __name__)
@@ -25,14 +25,22 @@ def welcome():
                     "uuid": services().server_uuid()})
 
 
-def _segments(village: str) -> list[str]:
-    """Path segments after the village, split before percent-decoding (ids may hold %2F)."""
-    raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or request.path
-    path = urlsplit(raw).path
-    head = f"/sync/{village}"
-    rest = path[len(head):] if path.startswith(head) else request.path[len(head):]
-    parts = rest.lstrip("/").split("/") if rest.strip("/") else []
-    return [unquote(part) for part in parts]
+@bp.before_app_request
+def _parse_sync_target() -> None:
+    """Parse every `/sync/<village>/...` target from the raw bytes the server received, before
+    routing can redirect, 404 or decode it: outside the grammar is a 400 (sync/gateway/paths.py)."""
+    environ = request.environ
+    path_info = environ.get("PATH_INFO", "")
+    if not path_info.startswith("/sync/") or path_info == "/sync/":
+        return
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    try:
+        g.sync_target = split_target(raw, path_info, environ.get("QUERY_STRING", ""),
+                                     script_name=environ.get("SCRIPT_NAME", ""))
+    except PathRefused as exc:
+        log.warning("refused sync path from %s: %s %r (%s)", request.remote_addr, request.method,
+                    (raw or path_info)[:300], exc.code)
+        raise ApiError(exc.status, exc.code, **exc.params) from None
 
 
 @bp.route("/sync/<village>", methods=METHODS)
@@ -41,6 +49,9 @@ def _segments(village: str) -> list[str]:
 def forward(village: str, rest: str = ""):
     """Authenticate, authorise for this village, then forward to its database."""
     svc = services()
+    parsed_village, segments, query = g.sync_target
+    if parsed_village != village:  # cannot happen when the raw target and PATH_INFO agree
+        raise ApiError(400, "bad_sync_path", position=0)
     principal = current_principal()
     try:
         authorize_village(principal, village)
@@ -54,8 +65,8 @@ def forward(village: str, rest: str = ""):
               "platform": request.headers.get("X-Device-Platform"),
               "app_version": request.headers.get("X-App-Version")}
     sync_request = SyncRequest(
-        method=request.method, village=village, segments=_segments(village),
-        query=request.query_string.decode("latin-1"), body=request.get_data(cache=False),
+        method=request.method, village=village, segments=segments,
+        query=query, body=request.get_data(cache=False),
         accept=request.headers.get("Accept"), content_type=request.headers.get("Content-Type"),
         principal=principal, request_id=request.headers.get("X-Request-Id") or uuid.uuid4().hex,
         device=device)

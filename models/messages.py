@@ -66,6 +66,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "You may sync your own village ({own}) only, not village {village}"),
     "village_unknown": ("村 {village} 尚未开通", "Village {village} is not provisioned"),
     "sync_endpoint_unknown": ("同步接口不支持 {endpoint}", "The sync gateway does not serve {endpoint}"),
+    "bad_sync_path": ("同步地址不合法（村代码后第 {position} 段，0 表示地址本身或村代码）：不允许空段、"
+                      "任何编码形式的 . 或 .. 段、反斜杠、控制字符、非ASCII字符或编码的 / ? # %",
+                      "The sync path is not valid (segment {position} after the village; 0: the "
+                      "address or the village code): empty segments, . or .. in any encoding, "
+                      "backslashes, control or non-ASCII characters and encoded / ? # % are refused"),
+    "bad_doc_id": ("文档编号不符合设备约定（“类型前缀:编号”，或 _local/ 下由字母、数字和 . _ = + - 组成）",
+                   "The document id does not follow the device contract ('<type prefix>:<key>', or "
+                   "a _local/ id of letters, digits and . _ = + -)"),
+    "bad_attachment_name": ("附件名须为1-100位字母、数字、点、下划线或连字符，并以字母或数字开头",
+                            "An attachment name is 1-100 letters, digits, '.', '_' or '-', starting "
+                            "with a letter or digit"),
+    "sync_param_unknown": ("此同步接口不接受参数 {param}（可用：{allowed}）",
+                           "This sync endpoint does not take the parameter {param} (allowed: {allowed})"),
+    "bad_sync_param": ("参数 {param} 的值不合法，或重复出现", "Parameter {param} has an invalid value or appears twice"),
     "feed_not_supported": ("不支持 feed={feed}（仅支持 normal 和 longpoll）",
                            "feed={feed} is not supported (normal and longpoll only)"),
     "filter_not_supported": ("不支持过滤器 {filter}（仅支持 _doc_ids）",
@@ -186,15 +200,6 @@ def normalise_lang(lang: str | None) -> str:
 def message(code: str, lang: str | None = DEFAULT_LANG, /, **params: object) -> str:
     """The text for `code` in `lang`, with params filled in; unknown codes fall back to the code."""
     texts = CATALOGUE.get(code)
-    "nobody_on_duty": ("{place}无人值班，预警将发给本镇全部干部（无则发给县区）",
-                       "Nobody is on duty in {place}: alerts go to all its officials (else the county's)"),
-    "alert_not_acknowledged": ("请先签收再办结", "Acknowledge the alert before resolving it"),
-    "alert_not_responsible": ("本级不是该预警的责任单位，只能查看",
-                              "Your level is not responsible for this alert: read only"),
-    "mediator_not_listed": ("调解员 {name} 不在本镇调解员名单中",
-                            "Mediator {name} is not on the town's list of mediators"),
-    "alert_tab_invalid": ("列表 {tab} 无效（可选 pending、in_progress、overdue、resolved、all）",
-                          "Unknown list {tab} (use pending, in_progress, overdue, resolved or all)"),
     if texts is None:
         return code
     text = texts[LANGS.index(normalise_lang(lang))]

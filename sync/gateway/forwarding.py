@@ -13,7 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from sync.directory.access import Principal
 from sync.couch.client import CouchServer, Unavailable, doc_path
@@ -21,6 +21,8 @@ from sync.couch.design import DEVICE_CHANGES_FILTER
 from sync.couch.names import DatabaseNames
 from models.doc_ids import quarantine_id
 from models.registry import DEVICE, REGISTRY
+from sync.gateway.paths import (VILLAGE_RE, PathRefused, canonical_query, check_suffix,
+                                encode_query, target_of)
 from sync.gateway.screening import Classifier, WriteBatch, refusal, screen_documents
 
 log = logging.getLogger("fieldsync.gateway")
@@ -38,6 +40,10 @@ class GatewayError(Exception):
     def __init__(self, status: int, code: str, /, headers: dict | None = None, **params: object):
         super().__init__(code)
         self.status, self.code, self.headers, self.params = status, code, headers or {}, params
+
+
+def _refused(exc: PathRefused) -> GatewayError:
+    return GatewayError(exc.status, exc.code, **exc.params)
 
 
 @dataclass(frozen=True)
@@ -89,30 +95,28 @@ class SyncGateway:
 
     # --- dispatch ---------------------------------------------------------------------------
     def handle(self, req: SyncRequest) -> Forwarded:
-        """Route a request to the forwarding rule for its endpoint, or refuse it."""
-        head = req.segments[0] if req.segments else ""
+        """Route a request to the forwarding rule for its endpoint, or refuse it.
+
+        Whoever built the segments, the target is taken from the closed grammar of
+        sync/gateway/paths.py, and the query is cut down to that endpoint's parameters and
+        re-encoded: nothing the device sent is joined into an upstream path as it came.
+        """
+        try:
+            target = target_of(req.segments)
+            self._require(req.method, target.methods)
+            req.query = encode_query(canonical_query(target, req.method, req.query))
+        except PathRefused as exc:
+            raise _refused(exc) from None
         method = req.method
-        if head == "":
-            return self._require(method, {"GET", "HEAD"}) or self._stream(req, "GET", "")
-        if head == "_local" and len(req.segments) >= 2:
-            allowed = self._require(method, {"GET", "PUT", "DELETE"})
-            return allowed or self._stream(req, method, doc_path("_local/" + "/".join(req.segments[1:])))
-        if head == "_bulk_docs":
-            return self._require(method, {"POST"}) or self._bulk_docs(req)
-        if head == "_changes":
-            return self._require(method, {"GET", "POST"}) or self._changes(req)
-        if head in READ_ONLY_POSTS:
-            methods = {"POST"} if head in ("_revs_diff", "_bulk_get") else {"GET", "POST"}
-            return self._require(method, methods) or self._stream(req, method, head)
-        if head.startswith("_"):
-            raise GatewayError(404, "sync_endpoint_unknown", endpoint=head)
-        if len(req.segments) == 1:
-            if method == "PUT":
-                return self._put_doc(req)
-            return self._require(method, {"GET", "HEAD"}) or self._stream(req, method, doc_path(head))
-        attachment = "/".join(req.segments[1:])
-        allowed = self._require(method, {"GET", "HEAD"})
-        return allowed or self._stream(req, method, f"{doc_path(head)}/{doc_path(attachment)}")
+        if target.kind == "database":
+            return self._stream(req, "GET", "")
+        if target.endpoint == "_bulk_docs":
+            return self._bulk_docs(req)
+        if target.endpoint == "_changes":
+            return self._changes(req)
+        if target.kind == "doc" and method == "PUT":
+            return self._put_doc(req)
+        return self._stream(req, method, target.suffix)
 
     @staticmethod
     def _require(method: str, allowed: set[str]) -> None:
@@ -121,6 +125,14 @@ class SyncGateway:
 
     # --- plain forwarding -------------------------------------------------------------------
     def _path(self, req: SyncRequest, suffix: str) -> str:
+        """`suffix` in the request's village database; refused unless the village is 12 digits
+        and the suffix is one the grammar builds (every part encoded, no dot segment)."""
+        if not VILLAGE_RE.fullmatch(req.village or ""):
+            raise GatewayError(400, "bad_sync_path", position=0)
+        try:
+            check_suffix(suffix)
+        except PathRefused as exc:
+            raise _refused(exc) from None
         base = self.couch.database(self.names.village(req.village)).path
         return f"{base}/{suffix}" if suffix else base
 
@@ -158,7 +170,7 @@ class SyncGateway:
         if "filter" not in options:
             params.append(("filter", DEVICE_CHANGES_FILTER))
         if feed == "normal":
-            return self._stream(req, req.method, "_changes", query=urlencode(params))
+            return self._stream(req, req.method, "_changes", query=encode_query(params))
         if not self._longpolls.acquire(blocking=False):
             raise GatewayError(503, "too_many_waiting", headers={"Retry-After": "10"},
                                limit=self.limits.max_held_longpolls)
@@ -172,7 +184,7 @@ class SyncGateway:
             # answer comes after about 2 x (wait + 2 s): urllib3 drains the connection once more
             # after the first read timeout. CouchDB 3.x honours `timeout` and answers on time.
             upstream = self.couch.request(
-                req.method, self._path(req, "_changes") + "?" + urlencode(params),
+                req.method, self._path(req, "_changes") + "?" + encode_query(params),
                 data=req.body or None, headers=self._forward_headers(req),
                 timeout=(5.0, wait / 1000 + 2), idempotent=False, raise_for_status=False)
         except Unavailable as exc:
