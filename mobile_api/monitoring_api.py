@@ -3,8 +3,10 @@
 Read-only: nothing here writes. Officials see the figures of the villages, alerts, devices and
 jobs within their jurisdiction; the central office sees everything. Worker heartbeats are global
 (a worker serves every jurisdiction). docs/operations.md, section "Monitoring", explains each
-figure. Cost: one `GET /db` and one view query per visible village, plus a few reads of the
-server databases; fine for a dashboard polled every minute, not for every second.
+figure. Cost: one `_changes?limit=1` per visible village and consumer (sequences are opaque on
+CouchDB 3.x: "behind" is asked of the changes feed from the stored checkpoint, never compared),
+one view query per visible village, plus a few reads of the server databases; fine for a
+dashboard polled every minute, not for every second.
 """
 from __future__ import annotations
 
@@ -44,48 +46,53 @@ def _villages(principal: Principal) -> list[str]:
 
 
 def _feeds(villages: list[str], now: datetime) -> tuple[dict, dict]:
-    """Per consumer: villages whose update_seq differs from the stored checkpoint."""
+    """Per consumer: villages with changes after the stored checkpoint, asked of each village's
+    changes feed from that checkpoint (`pending` on CouchDB 3.x; "some" or "none" elsewhere).
+    Returns the figures and {village: whether its database exists}."""
     svc = services()
-    seqs: dict[str, str | None] = {}
-    for village in villages:
-        try:
-            seqs[village] = str(svc.couch.database(svc.names.village(village)).info()["update_seq"])
-        except NotFound:  # registered but its database is not created yet
-            seqs[village] = None
+    present = dict.fromkeys(villages, True)
     dead = list(svc.state_db.docs_with_prefix("dead_letter:"))
     consumers = {}
     for consumer in CONSUMERS:
         behind, never_read, ages, behind_ages = [], 0, [], []
-        for village, seq in seqs.items():
+        pending: int | None = 0
+        for village in villages:
+            if not present[village]:
+                continue
             checkpoint = svc.state_db.get_or_none(checkpoint_id(consumer, village))
             age = _age_s(checkpoint.get("updated_at"), now) if checkpoint else None
             if age is not None:
                 ages.append(age)
-            if seq is None or (checkpoint is None and seq in ("0", "")):
-                continue  # nothing written yet: nothing to read
+            try:
+                left = svc.couch.database(svc.names.village(village)).pending(
+                    str(checkpoint.get("since") or "0") if checkpoint else "0")
+            except NotFound:  # registered but its database is not created yet
+                present[village] = False
+                continue
+            if left == 0:
+                continue  # nothing after the checkpoint (or nothing written yet)
+            pending = None if left is None or pending is None else pending + left
+            behind.append(village)
             if checkpoint is None:
                 never_read += 1
-                behind.append(village)
-            elif str(checkpoint.get("since")) != seq:
-                behind.append(village)
-                if age is not None:
-                    behind_ages.append(age)
+            elif age is not None:
+                behind_ages.append(age)
         consumers[consumer] = {
-            "villages": len(seqs), "behind": len(behind), "behind_villages": behind[:50],
-            "never_read": never_read,
+            "villages": len(villages), "behind": len(behind), "behind_villages": behind[:50],
+            "never_read": never_read, "pending_changes": pending,
             "oldest_checkpoint_age_s": max(ages, default=None),
             "oldest_behind_checkpoint_age_s": max(behind_ages, default=None),
             "dead_letters": sum(1 for d in dead if d.get("consumer") == consumer
-                                and d.get("village_code") in seqs)}
-    return consumers, seqs
+                                and d.get("village_code") in present)}
+    return consumers, present
 
 
-def _conflicts(principal: Principal, seqs: dict) -> dict:
+def _conflicts(principal: Principal, present: dict) -> dict:
     svc = services()
     resolver = svc.reconciliation.resolver
     by_village = {}
-    for village, seq in seqs.items():
-        if seq is None:
+    for village, exists in present.items():
+        if not exists:
             continue
         try:
             count = len(resolver.conflicted_ids(village))
@@ -165,7 +172,7 @@ def monitoring():
     principal = official()
     now = datetime.now(timezone.utc)
     svc = services()
-    feeds, seqs = _feeds(_villages(principal), now)
+    feeds, present = _feeds(_villages(principal), now)
     quarantined = [e for e in svc.quarantine.open_entries()
                    if principal.may_see(e.get("village_code", ""))]
     return jsonify({
@@ -173,7 +180,7 @@ def monitoring():
         "scope": {"username": principal.username, "role": principal.role,
                   "jurisdiction": principal.jurisdiction},
         "village_feeds": feeds,
-        "conflicts": _conflicts(principal, seqs),
+        "conflicts": _conflicts(principal, present),
         "outbox": _outbox(principal, scope(principal), now),
         "sla": _sla(principal, now),
         "photos": _photos(principal),

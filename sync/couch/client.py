@@ -1,26 +1,47 @@
 """The one CouchDB client of fieldsync: every byte to and from CouchDB goes through here.
 
 A thin layer over `requests` (see docs/decisions.md for why not a CouchDB library): timeouts on
-every call, retries with backoff for idempotent requests, typed errors, feeds that stream
-(`Accept-Encoding: identity`, heartbeats, a client read timeout) and sequences kept opaque.
-It speaks only the portable subset of CouchDB 3.x that pouchdb-server also serves.
+every call, one retry policy (5xx and connection errors for idempotent requests, 429 with
+`Retry-After` for every request), typed errors, feeds that stream (`Accept-Encoding: identity`,
+heartbeats, a client read timeout) and sequences kept opaque. It speaks the portable subset of
+CouchDB 3.x that pouchdb-server also serves, written to CouchDB 3.x semantics (docs/couchdb-notes.md):
+
+- every JSON read asks for JSON (`Accept: application/json`): CouchDB 3.x answers `open_revs` and
+  `attachments=true` reads as multipart otherwise;
+- a write answered 202 Accepted (a cluster below its write quorum) is a success that proves
+  nothing about winning: the revision says `accepted`, and the server counts it;
+- paths are checked before sending (no dot segment, raw or encoded, no backslash or NUL) and
+  sent exactly as checked: requests' own URL preparation (which removes dot segments and decodes
+  `%2E`) is bypassed;
+- basic auth, or IBM Cloud IAM (an API key exchanged for a bearer token, refreshed before it
+  expires) for Cloudant.
 """
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import re
+import threading
 import time
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3.exceptions
 
 log = logging.getLogger("fieldsync.couch")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-FEED_HEADERS = {"Accept-Encoding": "identity"}
+TOO_MANY_REQUESTS = 429  # Cloudant's rate limit: refused before anything was done, so always retried
+WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "COPY"})
+JSON_HEADERS = {"Accept": "application/json"}
+FEED_HEADERS = {"Accept-Encoding": "identity", **JSON_HEADERS}
+IAM_TOKEN_URL = "https://iam.cloud.ibm.com/identity/token"
 # Only server admins may read or write. CouchDB 3.x defaults to this; pouchdb-server leaves a
 # database without `_security` public, so every database we create gets it explicitly.
 ADMIN_ONLY_SECURITY = {"admins": {"names": [], "roles": ["_admin"]},
@@ -28,12 +49,15 @@ ADMIN_ONLY_SECURITY = {"admins": {"names": [], "roles": ["_admin"]},
 
 
 class CouchError(Exception):
-    """A CouchDB request failed; `status`, `error` and `reason` come from the server's answer."""
+    """A CouchDB request failed; `status`, `error` and `reason` come from the server's answer.
+    `retried` is True when the answer came to a retry: a 409 then may be our own first attempt,
+    which landed although its answer was lost."""
 
     def __init__(self, status: int | None, error: str, reason: str = "", method: str = "",
                  path: str = ""):
         self.status, self.error, self.reason = status, error, reason
         self.method, self.path = method, path
+        self.retried = False
         super().__init__(f"{method} {path}: {status} {error}: {reason}".strip())
 
 
@@ -58,7 +82,22 @@ class TooLarge(CouchError):
 
 
 class Unavailable(CouchError):
-    """The server could not be reached, timed out or kept answering 5xx after retries."""
+    """The server could not be reached, timed out or kept answering 5xx or 429 after retries."""
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the server was reached but did not answer within the read timeout."""
+        return isinstance(self, Timeout)
+
+
+class Timeout(Unavailable):
+    """The read timeout passed before the answer came (a longpoll with no changes, a slow server);
+    recognised by the exception's type, never by its message."""
+
+
+class BadPath(CouchError):
+    """A path the client refuses to send: a dot segment (`.`/`..`, raw or percent-encoded in any
+    case or depth, full-width dots), a backslash or a NUL. Nothing was sent."""
 
 
 _ERRORS_BY_STATUS = {400: BadRequest, 401: Unauthorized, 403: Unauthorized, 404: NotFound,
@@ -70,7 +109,8 @@ def error_for(status: int, body: Any, method: str = "", path: str = "") -> Couch
     error = reason = ""
     if isinstance(body, dict):
         error, reason = str(body.get("error", "")), str(body.get("reason", ""))
-    cls = _ERRORS_BY_STATUS.get(status, Unavailable if status >= 500 else CouchError)
+    cls = _ERRORS_BY_STATUS.get(status, Unavailable if status >= 500 or status == 429
+                                else CouchError)
     return cls(status, error or f"http_{status}", reason, method, path)
 
 
@@ -109,18 +149,158 @@ def split_credentials(url: str) -> tuple[str, str | None, str | None]:
     return clean.rstrip("/"), unquote(parts.username), unquote(parts.password or "")
 
 
+_PERCENT_RE = re.compile(r"%[0-9a-fA-F]{2}")
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def _decodings(segment: str) -> Iterator[str]:
+    """The segment as sent, then as each further round of percent-decoding would read it."""
+    yield segment
+    for _ in range(4):  # %2E, %252E, %25252E ... a fifth level is refused outright below
+        if not _PERCENT_RE.search(segment):
+            return
+        segment = unquote(segment, errors="replace")
+        yield segment
+    if _PERCENT_RE.search(segment):
+        yield "."  # nested deeper than any honest id: treat it as the worst case
+
+
+def check_path(path: str) -> None:
+    """Refuse a request path (no query) that any decoder on the way could read as leaving its
+    place: a `.` or `..` segment raw or percent-encoded (any case, any depth of `%25`, also behind
+    an encoded slash), full-width or other compatibility dots, a backslash or a NUL."""
+    for segment in path.split("/"):
+        for form in _decodings(segment):
+            if "\\" in form or "\x00" in form or any(
+                    unicodedata.normalize("NFKC", part) in _DOT_SEGMENTS
+                    for part in form.split("/")):
+                raise BadPath(None, "bad_path", "dot segment, backslash or NUL in the path",
+                              "", path)
+
+
 @dataclass
 class RetryPolicy:
-    """How often and how patiently idempotent requests are retried."""
+    """The one retry policy: how often and how patiently requests are retried.
+
+    Idempotent requests are retried on connection errors and 5xx; every request (writes too) on
+    429 Too Many Requests, waiting what `Retry-After` asks (capped at `max_retry_after`). A write
+    retried after a connection error or 5xx can have landed the first time: its retry then
+    answers 409, which the error marks `retried` (see Database.update and create_doc)."""
     attempts: int = 4
     first_delay: float = 0.2
     max_delay: float = 3.0
+    max_retry_after: float = 30.0
+    rate_limited_attempts: int = 6  # 429s are expected under load on Cloudant: allow more
 
     def delays(self) -> Iterator[float]:
         delay = self.first_delay
         for _ in range(self.attempts - 1):
             yield delay
             delay = min(delay * 2, self.max_delay)
+
+    def retry_after(self, header: str | None, attempt: int) -> float:
+        """Seconds to wait before retrying a 429: what `Retry-After` says (seconds or an HTTP
+        date), else an exponential backoff; never more than `max_retry_after`."""
+        wait: float | None = None
+        if header:
+            header = header.strip()
+            try:
+                wait = float(header)
+            except ValueError:
+                try:
+                    when = email.utils.parsedate_to_datetime(header)
+                    wait = when.timestamp() - time.time()
+                except (TypeError, ValueError, IndexError):
+                    wait = None
+        if wait is None:
+            wait = self.first_delay * (2 ** attempt)
+        return max(0.0, min(wait, self.max_retry_after))
+
+
+class Rev(str):
+    """A revision id as a write returned it; `accepted` is True when the server answered 202
+    (a cluster stored it on fewer nodes than the write quorum: it happened, but it proves
+    nothing about winning: another writer's revision of the same id may be stored too)."""
+    accepted: bool = False
+
+    def __new__(cls, value: str, accepted: bool = False) -> "Rev":
+        rev = super().__new__(cls, value)
+        rev.accepted = accepted
+        return rev
+
+
+class IamAuth(requests.auth.AuthBase):
+    """IBM Cloud IAM for Cloudant: the API key is exchanged for a bearer token at `token_url`
+    (POST, form-encoded, `grant_type=urn:ibm:params:oauth:grant-type:apikey`), which is sent as
+    `Authorization: Bearer` and fetched again when 80 % of its lifetime has passed (or after
+    a 401). Thread-safe: one exchange at a time, shared by every thread of the process."""
+
+    GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+
+    def __init__(self, api_key: str, token_url: str = IAM_TOKEN_URL,
+                 timeout: tuple[float, float] = (5.0, 30.0), clock: Callable[[], float] = time.time):
+        self.api_key, self.token_url, self.timeout, self.clock = api_key, token_url, timeout, clock
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self._lock = threading.Lock()
+        self._session = requests.Session()
+        self._session.trust_env = False
+        self.exchanges = 0
+
+    def token(self) -> str:
+        """A token that is still well within its lifetime, exchanging the key when needed."""
+        with self._lock:
+            if self._token is None or self.clock() >= self._refresh_at:
+                self._exchange()
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self) -> None:
+        """Forget the token (after a 401): the next request exchanges the key again."""
+        with self._lock:
+            self._token = None
+
+    def _exchange(self) -> None:
+        try:
+            response = self._session.post(
+                self.token_url, data={"grant_type": self.GRANT, "apikey": self.api_key},
+                headers={"Accept": "application/json"}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise Unavailable(None, "iam_unavailable", str(exc), "POST", self.token_url) from exc
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        finally:
+            response.close()
+        if response.status_code != 200 or not answer.get("access_token"):
+            status = response.status_code
+            cls = Unauthorized if status in (400, 401, 403) else Unavailable
+            raise cls(status, "iam_token_refused", str(answer.get("errorMessage", "")), "POST",
+                      self.token_url)
+        now = self.clock()
+        # `expires_in` (seconds) rather than `expiration` (a time): immune to our clock's skew
+        if answer.get("expires_in"):
+            lifetime = float(answer["expires_in"])
+        else:
+            lifetime = max(0.0, float(answer.get("expiration") or now + 3600) - now)
+        self._token = str(answer["access_token"])
+        self._refresh_at = now + 0.8 * lifetime
+        self.exchanges += 1
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        return request
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    """A read timeout, by type: requests raises ReadTimeout while waiting for the headers, and a
+    ConnectionError wrapping urllib3's ReadTimeoutError while reading the body."""
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(
+        cause, urllib3.exceptions.ReadTimeoutError)
 
 
 @dataclass
@@ -129,41 +309,77 @@ class ChangesPage:
     results: list[dict]
     last_seq: str
     timed_out: bool = False
+    pending: int | None = None  # CouchDB 3.x: changes left after this page (pouchdb-server: None)
 
 
 @dataclass
 class CouchServer:
-    """A CouchDB (or compatible) server reached with admin credentials."""
+    """A CouchDB (or compatible) server reached with admin credentials (basic auth), or with an
+    IBM Cloud IAM API key (`iam_api_key`, token exchange at `iam_token_url`) for Cloudant."""
     url: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     timeout: tuple[float, float] = (5.0, 30.0)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     session: requests.Session = field(default_factory=requests.Session, repr=False)
+    iam_api_key: str | None = field(default=None, repr=False)
+    iam_token_url: str = IAM_TOKEN_URL
+    # what this process saw: `accepted` (202 writes), `rate_limited` (429s), `retried` (any retry)
+    counters: Counter = field(default_factory=Counter, repr=False)
 
     def __post_init__(self) -> None:
         clean, user, password = split_credentials(self.url)
         self.url = clean
         if user is not None and self.username is None:
             self.username, self.password = user, password
-        if self.username:
+        self.iam: IamAuth | None = None
+        if self.iam_api_key:
+            self.iam = IamAuth(self.iam_api_key, self.iam_token_url, self.timeout)
+            self.session.auth = self.iam
+        elif self.username:
             self.session.auth = (self.username, self.password or "")
         # no proxy or netrc lookups from the environment on every request: CouchDB is reached
         # directly (FIELDSYNC_COUCHDB_URL), and the lookups cost measurable CPU per request
         self.session.trust_env = False
-        self.session.headers.setdefault("Accept", "application/json")
         adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=64)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self._counter_lock = threading.Lock()
+
+    def count(self, name: str) -> None:
+        """Add one to a counter (thread-safe)."""
+        with self._counter_lock:
+            self.counters[name] += 1
 
     # --- raw requests -------------------------------------------------------------------
+    def url_for(self, path: str, params: dict | None = None) -> str:
+        """The exact URL a request is sent to; raises BadPath for a path the client refuses.
+
+        `path` may carry its own query (`db/_changes?since=...`, as the gateway forwards it)."""
+        path, _, query = path.lstrip("/").partition("?")
+        check_path(path)
+        encoded = urlencode(_json_params(params), quote_via=quote, safe="")
+        query = "&".join(part for part in (query, encoded) if part)
+        return f"{self.url}/{path}" + (f"?{query}" if query else "")
+
+    def _send(self, method: str, url: str, body: Any, headers: dict, stream: bool,
+              timeout: tuple[float, float]) -> requests.Response:
+        """Send exactly `url`: requests' URL preparation removes dot segments and decodes
+        percent-encoded unreserved characters, so the prepared URL is replaced by ours."""
+        prepared = self.session.prepare_request(
+            requests.Request(method, url, data=body, headers=headers))
+        prepared.url = url
+        check_path(urlsplit(prepared.url).path)  # what is checked is what is sent
+        return self.session.send(prepared, stream=stream, timeout=timeout, allow_redirects=False)
+
     def request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None,
                 data: bytes | Iterable[bytes] | None = None, headers: dict | None = None,
                 stream: bool = False, timeout: tuple[float, float] | None = None,
                 idempotent: bool | None = None, raise_for_status: bool = True
                 ) -> requests.Response:
-        """Send one request; retry it on connection errors and 5xx when it is idempotent."""
-        url = f"{self.url}/{path.lstrip('/')}"
+        """Send one request under the retry policy (RetryPolicy); raise a typed error for a
+        non-2xx answer unless `raise_for_status` is False."""
+        url = self.url_for(path, params)
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         body = data
@@ -171,42 +387,76 @@ class CouchServer:
         if json_body is not None:
             body = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
             hdrs.setdefault("Content-Type", "application/json")
-        delays = self.retry.delays() if idempotent else iter(())
+        replayable = body is None or isinstance(body, (bytes, str))
+        delays = self.retry.delays() if idempotent and replayable else iter(())
+        rate_limited = 0
+        retried = False
         while True:
             try:
-                response = self.session.request(
-                    method, url, params=_json_params(params), data=body, headers=hdrs,
-                    stream=stream, timeout=timeout or self.timeout)
+                response = self._send(method, url, body, hdrs, stream, timeout or self.timeout)
             except requests.RequestException as exc:  # refused, reset, timed out, cut short
                 delay = next(delays, None)
                 if delay is None:
-                    raise Unavailable(None, "unavailable", str(exc), method, path) from exc
+                    cls = Timeout if _is_read_timeout(exc) else Unavailable
+                    raise cls(None, "timeout" if cls is Timeout else "unavailable", str(exc),
+                              method, path) from exc
                 log.warning("couchdb %s %s failed (%s); retrying in %.1fs", method, path,
                             exc.__class__.__name__, delay)
+                retried = True
+                self.count("retried")
                 time.sleep(delay)
                 continue
-            if response.status_code in RETRY_STATUSES:
+            status = response.status_code
+            if status == TOO_MANY_REQUESTS and replayable \
+                    and rate_limited < self.retry.rate_limited_attempts - 1:
+                wait = self.retry.retry_after(response.headers.get("Retry-After"), rate_limited)
+                rate_limited += 1
+                response.close()
+                log.warning("couchdb %s %s: 429 too many requests; retrying in %.1fs", method,
+                            path, wait)
+                self.count("rate_limited")
+                self.count("retried")
+                time.sleep(wait)
+                continue
+            if status in RETRY_STATUSES:
                 delay = next(delays, None)
                 if delay is not None:
                     response.close()
                     log.warning("couchdb %s %s answered %s; retrying in %.1fs", method, path,
-                                response.status_code, delay)
+                                status, delay)
+                    retried = True
+                    self.count("retried")
                     time.sleep(delay)
                     continue
-            if raise_for_status and response.status_code >= 400:
+            if status == 401 and self.iam is not None:
+                self.iam.invalidate()  # expired early or revoked: the next request asks anew
+            if status == 202 and method in WRITE_METHODS:
+                self.count("accepted")
+            if raise_for_status and status >= 400:
                 try:
                     payload = response.json()
                 except ValueError:
                     payload = None
                 response.close()
-                raise error_for(response.status_code, payload, method, path)
+                error = error_for(status, payload, method, path)
+                error.retried = retried
+                raise error
             return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send a request and decode the JSON answer."""
-        response = self.request(method, path, **kwargs)
+        """Send a request asking for JSON (`Accept: application/json`) and decode the answer."""
+        return self.json_answer(method, path, **kwargs)[0]
+
+    def json_answer(self, method: str, path: str, *, headers: dict | None = None,
+                    **kwargs: Any) -> tuple[Any, int]:
+        """Like json(), with the status code (201, or 202 when a cluster accepted a write)."""
+        response = self.request(method, path, headers={**JSON_HEADERS, **(headers or {})},
+                                **kwargs)
         try:
-            return response.json()
+            return response.json(), response.status_code
+        except ValueError as exc:  # multipart or HTML where JSON was asked for
+            raise CouchError(response.status_code, "not_json",
+                             f"{response.headers.get('Content-Type')}: {exc}", method, path) from exc
         finally:
             response.close()
 
@@ -285,19 +535,52 @@ class Database:
         except NotFound:
             return None
 
-    def put(self, doc: dict) -> str:
-        """Create or update a document (its `_rev` decides which); sets and returns the new rev."""
-        answer = self.server.json("PUT", self._p(doc_path(doc["_id"])), json_body=doc)
-        doc["_rev"] = answer["rev"]
-        return answer["rev"]
+    def put(self, doc: dict) -> Rev:
+        """Create or update a document (its `_rev` decides which); sets and returns the new rev
+        (`rev.accepted` when a cluster answered 202: stored, but not proven the winner)."""
+        answer, status = self.server.json_answer("PUT", self._p(doc_path(doc["_id"])),
+                                                 json_body=doc)
+        rev = Rev(answer["rev"], accepted=status == 202)
+        doc["_rev"] = rev
+        return rev
 
     def create_doc(self, doc: dict) -> bool:
-        """Write a document with a deterministic id; False when it already exists (409 = done)."""
+        """Write a document with a deterministic id; False when it already exists (409 = done).
+
+        A 409 that answers a retry may be our own first attempt, which landed: with a
+        deterministic id that is the same outcome ("it exists"), so False is still right."""
         try:
             self.put(doc)
             return True
         except Conflict:
             return False
+
+    def update(self, doc_id: str, change: Callable[[dict | None], dict | None], *,
+               attempts: int = 8, **params: Any) -> dict | None:
+        """Read, change and write one document, re-reading and re-applying on 409.
+
+        `change` gets the current document (None when it does not exist) and returns the
+        document to write, or None for "nothing to write" (then the current document, or None,
+        is returned). It may run more than once, so it must decide from what it is given: a
+        409 after a lost answer re-reads our own write, and `change` then finds nothing to do.
+        Returns the stored document (its `_rev` a Rev, `accepted` on a cluster's 202); raises
+        Conflict when it kept changing for `attempts` rounds."""
+        for _ in range(attempts):
+            current = self.get_or_none(doc_id, **params)
+            wanted = change(None if current is None else json.loads(json.dumps(current)))
+            if wanted is None:
+                return current
+            wanted["_id"] = doc_id
+            if current is not None:
+                wanted["_rev"] = current["_rev"]
+            else:
+                wanted.pop("_rev", None)
+            try:
+                self.put(wanted)
+                return wanted
+            except Conflict:
+                log.info("%s/%s changed while updating; reading again", self.name, doc_id)
+        raise Conflict(409, "conflict", f"{doc_id} kept changing", "PUT", self._p(doc_path(doc_id)))
 
     def get_attachment(self, doc_id: str, name: str, rev: str | None = None) -> bytes:
         """The bytes of one attachment; raises NotFound."""
@@ -326,8 +609,15 @@ class Database:
         body: dict[str, Any] = {"docs": docs}
         if not new_edits:
             body["new_edits"] = False
-        return self.server.json("POST", self._p("_bulk_docs"), json_body=body,
-                                idempotent=not new_edits)
+        # new_edits=true is retried only on 429 (refused before anything was written); a
+        # per-document 409 then means what it always means: that id exists (deterministic ids)
+        results, status = self.server.json_answer("POST", self._p("_bulk_docs"), json_body=body,
+                                                  idempotent=not new_edits)
+        if status == 202:  # a cluster below its write quorum for some documents
+            for row in results:
+                if isinstance(row, dict) and "rev" in row:
+                    row["accepted"] = True
+        return results
 
     def all_docs(self, keys: list[str] | None = None, **params: Any) -> dict:
         """`_all_docs`, by keys (POST) or by range (GET)."""
@@ -348,6 +638,22 @@ class Database:
             if len(page["rows"]) < batch:
                 return
             startkey, skip = page["rows"][-1]["id"], 1
+
+    def bulk_get(self, refs: list[tuple[str, str | None]], **params: Any) -> dict:
+        """`_bulk_get` read per the spec: {(id, rev): document, or None when that revision is
+        missing or refused}. Answers are matched by id and rev, never by position (pouchdb-server
+        reorders duplicates and answers `{}` for missing ones; CouchDB answers `error` rows)."""
+        body = {"docs": [{"id": doc_id, **({"rev": rev} if rev else {})} for doc_id, rev in refs]}
+        answer = self.server.json("POST", self._p("_bulk_get"), params=params, json_body=body,
+                                  idempotent=True)
+        found: dict = {ref: None for ref in refs}
+        for result in answer.get("results", []):
+            for entry in result.get("docs", []):
+                doc = entry.get("ok") if isinstance(entry, dict) else None
+                if isinstance(doc, dict) and doc.get("_id"):
+                    key = (doc["_id"], doc.get("_rev"))
+                    found[key if key in found else (doc["_id"], None)] = doc
+        return found
 
     def find(self, selector: dict, **options: Any) -> dict:
         """Mango `_find` (always name an index you created: see provisioning)."""
@@ -393,8 +699,18 @@ class Database:
                 "POST" if json_body else "GET", self._p("_changes"), params=params,
                 json_body=json_body, headers=FEED_HEADERS, idempotent=not longpoll,
                 timeout=(self.server.timeout[0], read_timeout))
-        except Unavailable as exc:
-            if longpoll and "timed out" in exc.reason.lower():
+        except Timeout:
+            if longpoll:
                 return ChangesPage([], since, timed_out=True)
             raise
-        return ChangesPage(answer.get("results", []), str(answer.get("last_seq", since)))
+        return ChangesPage(answer.get("results", []), str(answer.get("last_seq", since)),
+                           pending=answer.get("pending"))
+
+    def pending(self, since: str) -> int | None:
+        """How many changes there are after `since` (an opaque sequence this database's feed
+        returned): 0 when none. CouchDB 3.x says so in `pending`; a server without it
+        (pouchdb-server) tells only none (0) or some (None)."""
+        page = self.changes(since=since, limit=1)
+        if not page.results:
+            return 0
+        return None if page.pending is None else len(page.results) + int(page.pending)

@@ -1,11 +1,23 @@
-"""Design documents that fieldsync installs, built from the ES5 sources in sync/couch/design/."""
+"""Design documents that fieldsync installs, built from the ES5 sources in sync/couch/design/.
+
+They hold only what something queries (on CouchDB 3.x every view is brought up to date by the
+next query after writes, and every JavaScript function runs in a query-server process: see
+docs/couchdb-notes.md, "JavaScript on CouchDB 3.x"). Readers:
+- village `conflicts` view: sync/reconcile/conflicts.py (ConflictResolver.conflicted_ids);
+- village `device_changes` filter: sync/gateway/forwarding.py (every device `_changes`);
+- village `validate_doc_update`: CouchDB itself, on every write (the second line behind the
+  gateway's own checks: a document of another village never lands, whatever path it took);
+- audit `by_subject`: sync/gateway/audit.py; photos `by_phash_chunk`: sync/photos/queue.py.
+The village `by_type` view and the Mango index on `type` had no reader and were dropped
+(DESIGN_VERSION 5); provisioning deletes RETIRED_VILLAGE_DDOCS where they remain.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
 DESIGN_DIR = Path(__file__).with_name("design")
-DESIGN_VERSION = 4  # bump when a design document changes so provisioning rewrites it
+DESIGN_VERSION = 5  # bump when a design document changes so provisioning rewrites it
 VILLAGE_DDOC = "_design/fieldsync"
 DEVICE_CHANGES_FILTER = "fieldsync/device_changes"  # what devices pull: all but design docs
 CONFLICTS_VIEW = "fieldsync/conflicts"  # conflicted documents, for reconciliation
@@ -17,15 +29,15 @@ def _source(name: str) -> str:
 
 
 def village_design_doc(village_code: str) -> dict:
-    """The design document of a village database: validation and the by-type view."""
+    """The design document of a village database: validation, the conflicts view and the
+    devices' changes filter."""
     return {
         "_id": VILLAGE_DDOC,
         "language": "javascript",
         "fieldsync_design_version": DESIGN_VERSION,
         "validate_doc_update": _source("village_validate.js").replace("%VILLAGE_CODE%",
                                                                       village_code),
-        "views": {"by_type": {"map": _source("by_type_map.js"), "reduce": "_count"},
-                  "conflicts": {"map": _source("conflicts_map.js")}},
+        "views": {"conflicts": {"map": _source("conflicts_map.js")}},
         "filters": {"device_changes": _source("device_changes_filter.js")},
     }
 
@@ -39,7 +51,10 @@ def same_design(current: dict | None, wanted: dict) -> bool:
 
 
 # Mango indexes: (name, fields). Always query `_find` with `use_index` naming one of these.
-VILLAGE_INDEXES = (("by-type", ["type"]),)
+# None today: nothing queries a village database with `_find`.
+VILLAGE_INDEXES: tuple[tuple[str, list[str]], ...] = ()
+# design documents of earlier versions that nothing reads any more (the Mango index on `type`)
+RETIRED_VILLAGE_DDOCS = ("_design/fieldsync-indexes",)
 
 
 AUDIT_DDOC = "_design/audit"

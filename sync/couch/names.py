@@ -9,6 +9,15 @@ import re
 from dataclasses import dataclass
 
 PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# CouchDB 3.x refuses any other database name with 400 illegal_database_name (pouchdb-server
+# accepts bad names and turns `a%2Fb` into `ab`): check before asking, so both behave alike.
+DATABASE_NAME_RE = re.compile(r"^[a-z][a-z0-9_$()+/-]*$")
+VILLAGE_CODE_RE = re.compile(r"^[0-9]{1,32}$")
+
+
+def valid_database_name(name: str) -> bool:
+    """Whether CouchDB 3.x accepts `name` as a database name (at most 238 characters)."""
+    return len(name) <= 238 and DATABASE_NAME_RE.match(name) is not None
 
 
 @dataclass(frozen=True)
@@ -62,12 +71,15 @@ class DatabaseNames:
                 self.central)
 
     def village(self, code: str) -> str:
-        """The database a village's devices replicate with."""
+        """The database a village's devices replicate with; a code that is not all digits is
+        refused (ValueError) before it can name anything."""
+        if not isinstance(code, str) or not VILLAGE_CODE_RE.match(code):
+            raise ValueError(f"village code {code!r} must be digits only")
         return f"{self.prefix}village_{code}"
 
     def village_code(self, database: str) -> str | None:
         """The village code of a village database name, or None for any other database."""
         head = f"{self.prefix}village_"
-        if database.startswith(head) and database[len(head):].isdigit():
+        if database.startswith(head) and VILLAGE_CODE_RE.match(database[len(head):]):
             return database[len(head):]
         return None
