@@ -57,3 +57,43 @@ def roster_problems(code: str, roster: dict, accounts: dict[str, dict | None]) -
 
 
 duty_roster_input = DutyRosterInput()
+
+
+ROSTER_CSV_COLUMNS = ("code", "on_duty", "leader", "mediators")
+
+
+def parse_rosters_csv(text: str) -> list[dict]:
+    """Rosters from the provisioning CSV (docs/provisioning.md): `code,on_duty,leader,mediators`
+    with `;` between usernames and between mediators, a mediator as `name phone`. Each row
+    answers {"line", "code", "roster"} or {"line", "code", "error"} (a message code)."""
+    import csv
+    import io
+
+    rows = []
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if not reader.fieldnames or set(ROSTER_CSV_COLUMNS[:2]) - set(reader.fieldnames):
+        return [{"line": 1, "code": "", "error": "roster_csv_header"}]
+    for line, row in enumerate(reader, start=2):
+        code = (row.get("code") or "").strip()
+        split = lambda value: [p.strip() for p in (value or "").split(";") if p.strip()]  # noqa: E731
+        mediators = []
+        for entry in split(row.get("mediators")):
+            name, _, phone = entry.rpartition(" ")
+            mediators.append({"name": name.strip(), "phone": phone.strip()})
+        try:
+            level = level_of(code)
+        except Exception:  # noqa: BLE001 - HierarchyError or a malformed code
+            level = None
+        if level not in ROSTER_LEVELS:
+            rows.append({"line": line, "code": code, "error": "roster_not_found"})
+            continue
+        errors = duty_roster_input.validate({"on_duty": split(row.get("on_duty")),
+                                             "leader": (row.get("leader") or "").strip() or None,
+                                             "mediators": mediators})
+        if errors:
+            rows.append({"line": line, "code": code, "error": "roster_csv_row"})
+            continue
+        rows.append({"line": line, "code": code, "roster": {
+            "on_duty": split(row.get("on_duty")), "leader": (row.get("leader") or "").strip() or None,
+            "mediators": mediators}})
+    return rows

@@ -198,6 +198,15 @@ def size_limit(limit_bytes: int) -> str:
     mib = 1024 * 1024
     return f"{limit_bytes // mib} MiB" if limit_bytes >= mib else f"{limit_bytes} bytes"
 
+    "roster_csv_header": ("值班表文件须有表头 code,on_duty（可加 leader,mediators）",
+                          "A roster file needs the header code,on_duty (leader,mediators optional)"),
+    "roster_csv_row": ("值班表第 {line} 行不合法：用户名以 ; 分隔，调解员写作“姓名 手机号”",
+                       "Roster line {line} is not valid: usernames separated by ;, a mediator "
+                       "as 'name phone'"),
+    "roster_line": ("{place}（{code}）值班：{on_duty}；负责人：{leader}；调解员：{mediators}",
+                    "{place} ({code}) on duty: {on_duty}; leader: {leader}; mediators: {mediators}"),
+    "roster_saved": ("已保存{place}的值班表", "Saved the roster of {place}"),
+    "roster_none": ("无", "none"),
 
 def normalise_lang(lang: str | None) -> str:
     """Map a language tag ('en-US', 'zh-Hans-CN', None) to one of LANGS."""

@@ -191,3 +191,5 @@ def load_demo(settings: Settings) -> None:
 from server.cli_users import user  # noqa: E402  (the `user` group lives in its own module)
 
 main.add_command(user)
+from server.cli_rosters import roster  # noqa: E402  (so does `roster`)
+main.add_command(roster)
