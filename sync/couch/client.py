@@ -168,11 +168,12 @@ def _decodings(segment: str) -> Iterator[str]:
 def check_path(path: str) -> None:
     """Refuse a request path (no query) that any decoder on the way could read as leaving its
     place: a `.` or `..` segment raw or percent-encoded (any case, any depth of `%25`, also behind
-    an encoded slash), full-width or other compatibility dots, a backslash or a NUL."""
+    an encoded slash, or before a `;` parameter as some servers read `..;x`), full-width or
+    other compatibility dots, a backslash or a NUL."""
     for segment in path.split("/"):
         for form in _decodings(segment):
             if "\\" in form or "\x00" in form or any(
-                    unicodedata.normalize("NFKC", part) in _DOT_SEGMENTS
+                    unicodedata.normalize("NFKC", part.split(";", 1)[0]) in _DOT_SEGMENTS
                     for part in form.split("/")):
                 raise BadPath(None, "bad_path", "dot segment, backslash or NUL in the path",
                               "", path)

@@ -17,9 +17,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.couch.client import (BadPath, CouchServer, RetryPolicy, Rev, Timeout, Unavailable, Unauthorized,
-                               check_path)
+                               check_path, doc_path)
 
 CLUSTER_SEQ = "12-g1AAAAFTeJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCScyJNX___8_K4M5kbEsFQD6ZA5l"
 LEAVES = [{"ok": {"_id": "household:1", "_rev": "2-a", "name": "陈"}},
@@ -276,7 +278,7 @@ BAD_PATHS = ["db/..", "db/.", "db/%2E%2E/_all_dbs", "db/%2e%2E", "db/.%2E", "db/
              "db/_local/%2E%2E", "db/%252E%252E", "db/%25252e%25252e", "db/a%2F..%2Fb",
              "db/a%252F%252E%252E", "db/a\\b", "db/a%5Cb", "db/a%5cb", "db/a%00b", "db/a\x00b",
              "db/\uff0e\uff0e", "db/%EF%BC%8E%EF%BC%8E", "db/\u2025", "../_config", "%2E%2E",
-             "db/doc/%2E%2E?rev=1-a"]
+             "db/doc/%2E%2E?rev=1-a", "db/..;x/_all_dbs", "db/%2E%2E%3Bx"]
 
 
 @pytest.mark.parametrize("path", BAD_PATHS)
@@ -299,6 +301,20 @@ def test_ids_and_database_names_that_spell_dots_are_refused(couch):
                                   "db/100%25", "db/_design/fieldsync/_view/by_type"])
 def test_honest_paths_pass_the_check(path):
     check_path(path)
+
+
+HONEST = st.text(st.characters(exclude_categories=("Cs",),
+                                exclude_characters=".\\\x00%\uff0e\u2024\u2025\u2026\ufe52"),
+                 min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc_id=HONEST, attachment=HONEST)
+def test_no_honest_id_is_refused(doc_id, attachment):
+    """No false positives: an id or attachment name without dots, backslashes, NUL or `%` (Chinese
+    text, colons, slashes, spaces, emoji...) always passes, however it is quoted."""
+    check_path(f"db/{doc_path(doc_id)}/{doc_path(attachment)}")
+    check_path(f"db/{doc_path('_local/' + doc_id)}")
 
 
 def test_what_is_checked_is_what_is_sent(couch):
