@@ -204,7 +204,8 @@ def run(options) -> dict:
         settings = Settings(couchdb_url=embedded.url, couchdb_user=ADMIN_USER,
                             couchdb_password=embedded.password, db_prefix="bench_",
                             data_dir=tmp / "var", http_port=port,
-                            secret_key=secrets.token_hex(32), webhook_url=sink.url,
+                            secret_key=secrets.token_hex(32), id_hash_key=secrets.token_hex(32),
+                            webhook_url=sink.url,
                             webhook_secret=SECRET, full_pass_s=BYPASS_FULL_PASS_S)
         services = build_services(settings)
         ensure_server_databases(services.couch, services.names)

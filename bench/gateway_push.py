@@ -118,7 +118,7 @@ class Setup:
         port = free_port()
         self.settings = Settings(couchdb_url=url, couchdb_user=user, couchdb_password=password,
                                  db_prefix=prefix, data_dir=self.tmp / "var", http_port=port,
-                                 secret_key=secrets.token_hex(32))
+                                 secret_key=secrets.token_hex(32), id_hash_key=secrets.token_hex(32))
         self.services = build_services(self.settings)
         ensure_server_databases(self.services.couch, self.services.names)
         parsed = parse_json(provisioning_file(self.villages))

@@ -183,7 +183,7 @@ class Server:
         self.prefixes.append(prefix)
         settings = Settings(couchdb_url=self.url, couchdb_user=self.user,
                             couchdb_password=self.password, db_prefix=prefix,
-                            data_dir=self.tmp / "var", secret_key=self.key,
+                            data_dir=self.tmp / "var", secret_key=self.key, id_hash_key=self.key,
                             full_pass_s=full_pass_s)
         services = build_services(settings)
         ensure_server_databases(services.couch, services.names)

@@ -2,23 +2,29 @@
 
 Events: `alert` (an alert the caller may see was raised or changed) and `inbox` (a new item in
 the caller's inbox), each with the document as JSON; a comment line every `heartbeat` seconds
-keeps proxies from closing the stream. The number of open streams per process is bounded
-(503 `too_many_streams` beyond it).
+keeps proxies from closing the stream. Before every event and at least every RECHECK_S seconds
+the caller is checked again: once the account is disabled, its password reset or the token's
+device revoked, a last `ended` event (`error`: the reason code) closes the stream. The number of
+open streams per process is bounded (503 `too_many_streams` beyond it).
 """
 from __future__ import annotations
 
 import json
 import queue
+import time
 
 from flask import Blueprint, Response, request, stream_with_context
 
 from mobile_api.alerts_api import official
 from mobile_api.context import services
 from mobile_api.errors import ApiError
+from models.messages import both
 from sync.alerts.live import TooManyStreams
+from sync.directory.access import AccessDenied
 
 bp = Blueprint("alerts_stream", __name__, url_prefix="/api/v1")
 HEARTBEAT_S = 15.0
+RECHECK_S = 2.0  # how often a quiet stream checks that its account and token still hold
 
 
 def _event(name: str, doc: dict) -> str:
@@ -38,14 +44,27 @@ def stream():
     except TooManyStreams:
         raise ApiError(503, "too_many_streams", None, {"Retry-After": "30"}) from None
 
+    authenticator = services().authenticator
+
     def events():
         try:
             yield ": connected\n\n"
+            beat = time.monotonic()
             while True:
                 try:
-                    doc = subscriber.get(timeout=heartbeat)
+                    doc = subscriber.get(timeout=min(heartbeat, RECHECK_S))
                 except queue.Empty:
-                    yield ": heartbeat\n\n"
+                    doc = None
+                try:  # cheap (the account cache): a disabled account or revoked token ends here
+                    authenticator.recheck(principal)
+                except AccessDenied as exc:
+                    yield _event("ended", {"_id": exc.code, "error": exc.code,
+                                           "messages": both(exc.code, **exc.params)})
+                    return
+                if doc is None:
+                    if time.monotonic() - beat >= heartbeat:
+                        beat = time.monotonic()
+                        yield ": heartbeat\n\n"
                     continue
                 if doc["type"] == "alert" and principal.may_see(doc.get("town_code", "")):
                     yield _event("alert", doc)

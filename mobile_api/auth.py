@@ -24,12 +24,18 @@ def denied(exc: AccessDenied) -> ApiError:
     return ApiError(exc.status, exc.code, None, headers, **exc.params)
 
 
+def request_source() -> str:
+    """The address password checks are counted against: the peer of this request (behind a
+    reverse proxy, set FIELDSYNC_PROXY_HOPS so this is the client, docs/security.md)."""
+    return request.remote_addr or "-"
+
+
 def current_principal() -> Principal:
     """Authenticate the request (once) and return who is calling; 401 otherwise."""
     if "principal" not in g:
         try:
             g.principal = services().authenticator.authenticate_basic(
-                request.headers.get("Authorization"))
+                request.headers.get("Authorization"), request_source())
         except AccessDenied as exc:
             log.info("authentication failed from %s: %s", request.remote_addr, exc.code)
             raise denied(exc) from None

@@ -25,7 +25,7 @@ from mobile_api.report_files import XLSX_TYPE
 from models.alerts import AcknowledgeInput, AssignInput, CaseEventInput, ResolveInput
 from models.duty_roster import DutyRosterInput
 from models.mediation import MediationRequestSchema
-from models.session import LoginSchema
+from models.session import LoginSchema, RenewSchema
 from sync.reports.builder import REPORTS
 
 bp = Blueprint("openapi", __name__)
@@ -196,10 +196,19 @@ ENDPOINTS: list[Op] = [
     # session and devices
     Op("post", "/api/v1/login", "session", "Log a device in for a token 设备登录获取令牌",
        {200: ("a device token (30 days), the sync URL for cadres", "Login")},
-       {401: ["invalid_credentials", "account_disabled", "token_revoked", "token_expired"],
+       {401: ["invalid_credentials", "account_disabled"], 409: ["device_id_taken"],
         429: ["account_locked"]}, auth=False, body=LoginSchema,
-       description="Five wrong passwords in a row lock the account for a while: 429 "
-                   "`account_locked` with `Retry-After`."),
+       description="The account's password only (a device token is refused as a wrong "
+                   "password). Five wrong passwords from one address lock that account for "
+                   "that address (60 s, doubling with each further failure, up to 1 h): 429 "
+                   "`account_locked` with `Retry-After`. Unknown usernames answer exactly like "
+                   "wrong passwords. A device id registered by another account: 409."),
+    Op("post", "/api/v1/token/renew", "session", "Renew a device token 续期设备令牌",
+       {200: ("a new device token (30 days), same answer as login", "Login")},
+       {401: ["token_required"]}, body=RenewSchema, body_required=False,
+       description="HTTP Basic `username:token` with a live, unexpired token of a device "
+                   "registered to this account that is not revoked, of an enabled account. "
+                   "The old token keeps working until its own expiry. The body is optional."),
     Op("get", "/api/v1/devices", "session", "Devices in the caller's jurisdiction 设备列表",
        {200: ("devices, oldest contact first with `stale_hours`", "DeviceList")},
        {400: ["bad_request"]},
@@ -540,7 +549,8 @@ def _sync_paths() -> dict:
 INFO_DESCRIPTION = """fieldsync HTTP API (村干部离线采集后台接口).
 
 **Authentication 认证**: HTTP Basic on every endpoint marked with a lock: the username with
-either the account's password or a device token from `POST /api/v1/login` (用户名 + 密码或设备令牌).
+either the account's password or a device token from `POST /api/v1/login` (用户名 + 密码或设备令牌);
+renew a token before it expires with `POST /api/v1/token/renew` (Basic `username:token`).
 
 **Errors 错误**: every error has the body `Error`: `error` is the stable code to match on;
 `message`/`reason` are in the caller's language (`?lang=zh|en`, then `Accept-Language`, then

@@ -1,4 +1,5 @@
-"""Device sessions: log in for a token, list and revoke devices, find stale ones."""
+"""Device sessions: log in for a token (password only), renew it (token only), list and revoke
+devices, find stale ones."""
 from __future__ import annotations
 
 import logging
@@ -7,12 +8,14 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, jsonify, request, url_for
 from marshmallow import ValidationError
 
-from mobile_api.auth import current_principal, denied, login_required
+from mobile_api.auth import current_principal, denied, login_required, request_source
 from mobile_api.context import services
 from mobile_api.errors import ApiError
-from models.session import login_schema
+from mobile_api.json_body import request_json
+from models.session import login_schema, renew_schema
 from models.validation import describe_errors
-from sync.directory.access import TOKEN_TTL_S, AccessDenied
+from sync.directory.access import AccessDenied, parse_basic
+from sync.directory.devices import DeviceTaken
 
 log = logging.getLogger("fieldsync.session")
 bp = Blueprint("session", __name__, url_prefix="/api/v1")
@@ -21,9 +24,7 @@ MAX_STALE_HOURS = 24 * 365
 
 def load_json(schema):
     """Validate the JSON body with `schema`; 400 for non-JSON, 422 with field details."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise ApiError(400, "bad_json")
+    payload = request_json()
     try:
         return schema.load(payload)
     except ValidationError as exc:
@@ -33,28 +34,59 @@ def load_json(schema):
 
 @bp.post("/login")
 def login():
-    """Exchange a username and password for a device token (used as the sync password)."""
+    """Exchange a username and password (never a token) for a device token."""
     svc = services()
     body = load_json(login_schema)
     try:
-        svc.authenticator.authenticate(body["username"], body["password"])
+        svc.authenticator.authenticate_password(body["username"], body["password"],
+                                                request_source())
     except AccessDenied as exc:
         log.info("login refused for %s from %s: %s", body["username"], request.remote_addr,
                  exc.code)
         raise denied(exc) from None
-    svc.directory.readmit_device(body["username"], body["device_id"])
     account = svc.directory.require_account(body["username"])
-    token = svc.authenticator.issue_token(account, body["device_id"])
-    svc.devices.record(body["device_id"], "contact", account["username"],
-                       account["jurisdiction"], body.get("platform"), body.get("app_version"))
-    expires = datetime.now(timezone.utc) + timedelta(seconds=TOKEN_TTL_S)
+    try:
+        svc.devices.claim(body["device_id"], account["username"], account["jurisdiction"],
+                          body.get("platform"), body.get("app_version"))
+    except DeviceTaken:
+        log.warning("login of %s from %s refused: device id %s belongs to another account",
+                    account["username"], request.remote_addr, body["device_id"])
+        raise ApiError(409, "device_id_taken", device_id=body["device_id"]) from None
+    svc.directory.readmit_device(account["username"], body["device_id"])  # the password did it
+    account = svc.directory.require_account(account["username"])
+    return jsonify(_session_answer(account, body["device_id"]))
+
+
+@bp.post("/token/renew")
+def renew_token():
+    """A new token for a live, unexpired token of a live device (Basic username:token)."""
+    svc = services()
+    try:
+        username, secret = parse_basic(request.headers.get("Authorization"))
+        principal = svc.authenticator.authenticate_token(username, secret)
+        if not principal.device_id or svc.devices.owner(principal.device_id) != username:
+            raise AccessDenied(401, "token_revoked")
+    except AccessDenied as exc:
+        log.info("token renewal refused from %s: %s", request.remote_addr, exc.code)
+        raise denied(exc) from None
+    body = load_json(renew_schema) if request.get_data(cache=True) else {}
+    account = svc.directory.require_account(username)
+    svc.devices.record(principal.device_id, "contact", username, account["jurisdiction"],
+                       body.get("platform"), body.get("app_version"))
+    return jsonify(_session_answer(account, principal.device_id))
+
+
+def _session_answer(account: dict, device_id: str) -> dict:
+    """What login and renewal answer: who, the token and its expiry, where to sync."""
+    token, expires = services().authenticator.tokens.issue(account, device_id)
     answer = {"username": account["username"], "role": account["role"],
               "jurisdiction": account["jurisdiction"], "display_name": account["display_name"],
-              "token": token, "expires_at": expires.isoformat(timespec="seconds"),
+              "token": token,
+              "expires_at": datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"),
               "sync_url": None}
     if account["role"] == "cadre":
         answer["sync_url"] = url_for("sync.welcome", _external=True) + account["jurisdiction"]
-    return jsonify(answer)
+    return answer
 
 
 @bp.get("/devices")

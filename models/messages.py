@@ -61,6 +61,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bad_json": ("请求内容不是有效的JSON", "The request body is not valid JSON"),
     "token_revoked": ("登录凭证已失效，请重新登录", "This token has been revoked; please log in again"),
     "token_expired": ("登录凭证已过期，请重新登录", "This token has expired; please log in again"),
+    "token_required": ("续期需要使用设备登录凭证（而非密码）",
+                       "Renewal takes a device token as the password, not the account's password"),
+    "device_id_taken": ("设备编号 {device_id} 已被其他账号登记，请在本设备重新生成编号后登录",
+                        "Device id {device_id} is registered to another account; make a new id and log in"),
+    "key_missing": ("未设置 {name}，拒绝启动（各进程须使用同一密钥，例如 openssl rand -hex 32 生成）",
+                    "{name} is not set: refusing to start (every process needs the same key, "
+                    "e.g. from openssl rand -hex 32)"),
     # sync gateway
     "village_forbidden": ("您只能同步本村（{own}）的数据，无权访问村 {village}",
                           "You may sync your own village ({own}) only, not village {village}"),

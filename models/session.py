@@ -1,4 +1,4 @@
-"""Payloads of the session API: logging a device in."""
+"""Payloads of the session API: logging a device in, renewing its token."""
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -19,7 +19,18 @@ class LoginSchema(Schema):
     app_version = fields.String(load_default=None, validate=validate.Length(max=40))
 
 
+class RenewSchema(Schema):
+    """`POST /api/v1/token/renew`: an optional body with what the device runs now."""
+
+    class Meta:
+        unknown = RAISE
+
+    platform = fields.String(load_default=None, validate=validate.Length(max=40))
+    app_version = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
 login_schema = LoginSchema()
+renew_schema = RenewSchema()
 
 
 def version_tuple(version: str | None) -> tuple[int, ...] | None:

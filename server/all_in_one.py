@@ -11,7 +11,7 @@ from typing import Callable
 import requests
 
 from server.bootstrap import build_services
-from server.config import Settings
+from server.config import Settings, stored_keys
 from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB
 from server.runtime import forget_running, record_running
 from server.supervisor import SupervisedProcess
@@ -54,7 +54,7 @@ class AllInOne:
     def run(self, echo: Callable[[str], None] = print) -> None:
         """Run until request_stop() (Ctrl-C or SIGTERM)."""
         try:
-            settings = self._start_couchdb()
+            settings = stored_keys(self._start_couchdb())  # only `run` may make up keys
             services = build_services(settings)
             ensure_server_databases(services.couch, services.names)
             if self.demo:

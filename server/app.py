@@ -21,6 +21,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                       MAX_CONTENT_LENGTH=gateway_limits(settings).max_request_bytes,
                       JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
+    if settings.proxy_hops:  # the client's address for lockout, from N trusted proxies' X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
     app.extensions[EXTENSION_KEY] = services or build_services(settings)
     register_error_handlers(app)
     app.register_blueprint(health.bp)

@@ -10,6 +10,7 @@ from models.escalation import parse_chain
 from models.registry import classify_device_document
 from server.config import Settings
 from sync.directory.access import Authenticator
+from sync.directory.lockout import LoginThrottle
 from sync.alerts.channels.configured import build_channels
 from sync.alerts.desk import AlertDesk
 from sync.gateway.audit import AuditTrail
@@ -44,7 +45,10 @@ class Services:
 
     @cached_property
     def authenticator(self) -> Authenticator:
-        return Authenticator(self.directory, self.settings.secret_key)
+        if not self.settings.secret_key:
+            raise RuntimeError("no FIELDSYNC_SECRET_KEY: device tokens cannot be signed")
+        return Authenticator(self.directory, self.settings.secret_key,
+                             LoginThrottle(self.state_db))
 
     @cached_property
     def devices(self) -> DeviceRegistry:
@@ -78,7 +82,9 @@ class Services:
     @cached_property
     def reconciliation(self) -> ReconciliationDesk:
         """Conflicts, the central view and duplicates (docs/reconciliation.md)."""
-        return ReconciliationDesk(self.couch, self.names, self.settings.secret_key,
+        if not self.settings.id_hash_key:
+            raise RuntimeError("no FIELDSYNC_ID_HASH_KEY: identity numbers cannot be hashed")
+        return ReconciliationDesk(self.couch, self.names, self.settings.id_hash_key,
                                   full_pass_s=self.settings.full_pass_s)
 
     @cached_property

@@ -69,12 +69,26 @@ def web(settings: Settings) -> None:
     from waitress import serve
 
     from server.app import create_app
+    _require_keys(settings)
     _limit_malloc_arenas()
     app = create_app(settings)
     _record_start(app)
     click.echo(f"fieldsync web on http://{settings.http_host}:{settings.http_port}/")
     serve(app, host=settings.http_host, port=settings.http_port, threads=settings.http_threads,
           ident="fieldsync", channel_timeout=120, clear_untrusted_proxy_headers=True)
+
+
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: a supervisor should not restart us in a loop
+
+
+def _require_keys(settings: Settings) -> None:
+    """web and worker never make up a key: every process must share the same ones."""
+    from models.messages import message
+    missing = settings.missing_keys()
+    for name in missing:
+        click.echo(message("key_missing", settings.lang, name=name), err=True)
+    if missing:
+        sys.exit(EXIT_CONFIG)
 
 
 def _record_start(app) -> None:
@@ -99,6 +113,7 @@ def worker(settings: Settings, jobs: str) -> None:
     """Run the worker: change processing, deliveries and scheduled jobs."""
     from server.bootstrap import build_services
     from server.worker import Worker
+    _require_keys(settings)
     only = [name.strip() for name in jobs.split(",") if name.strip()]
     with couchdb_settings(settings) as resolved:
         instance = Worker(build_services(resolved), only=only)

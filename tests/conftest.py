@@ -69,7 +69,7 @@ def names(couch_admin: CouchServer) -> DatabaseNames:
 def settings(couch_admin: CouchServer, names: DatabaseNames, tmp_path: Path) -> Settings:
     """Settings pointing at the session server with this test's database prefix."""
     return Settings(couchdb_url=couch_admin.url, couchdb_user=couch_admin.username,
-                    couchdb_password=couch_admin.password, db_prefix=names.prefix,
+                    couchdb_password=couch_admin.password, db_prefix=names.prefix, id_hash_key="test-hash",
                     data_dir=tmp_path / "var", secret_key="test-secret", heartbeat_stale_s=60)
 
 

@@ -1,35 +1,38 @@
 """Who is calling, and may they touch this village? Authentication and authorisation.
 
 Credentials are HTTP Basic: a username with either the account's password or a device token
-issued at login. Every request re-reads the account, so a disabled account or a revoked token
-(token_generation bumped) stops working on its very next request. Password checks are scrypt
-(~45 ms), so a successful check is remembered for a few minutes, keyed by the stored hash: a
-password reset changes the hash and forgets the old entry.
+(sync/directory/tokens.py). `POST /api/v1/login` takes a password only; a token is renewed by
+its own endpoint. Every request re-reads the account (from the per-process cache that the
+directory's changes feed keeps fresh), so a disabled account, a reset password or a revoked
+device stops working on its very next request, and `recheck` ends held streams within seconds.
+
+Password checks are scrypt (~50 ms) and counted per (account, source address) and per account
+in CouchDB before they are made (sync/directory/lockout.py), so parallel guesses and several web
+processes get the same limits. An unknown username runs the same path with a dummy hash and gets
+the same answer as a wrong password. A password that verified recently is remembered for a few
+minutes, keyed by the stored hash (a password reset forgets it), but only once the lock allows.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import json
+import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
-from models.accounts import verify_password
+from models.accounts import hash_password, verify_password
 from models.hierarchy import is_within
 from sync.directory.cache import AccountCache
-from sync.couch.client import CouchError
+from sync.directory.lockout import Locked, LoginThrottle
 from sync.directory.store import Directory
-
-TOKEN_PREFIX = "fst1."
-TOKEN_TTL_S = 30 * 24 * 3600  # a device token lasts 30 days; logging in again renews it
-LOCKOUT_FAILURES, LOCKOUT_WINDOW_S, LOCKOUT_S = 5, 900, 900  # 5 wrong passwords in 15 min
+from sync.directory.tokens import TOKEN_PREFIX, TOKEN_TTL_S, TokenSigner  # noqa: F401 (re-exported)
 
 
 class AccessDenied(Exception):
-    """Authentication (401) or authorisation (403) failed; `code` is a message code."""
+    """Authentication (401), lock (429) or authorisation (403) failed; `code` is a message code."""
 
     def __init__(self, status: int, code: str, /, **params: object):
         super().__init__(code)
@@ -38,12 +41,15 @@ class AccessDenied(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated account."""
+    """An authenticated account, and how it proved itself (to check it again later)."""
     username: str
     role: str
     jurisdiction: str
     sync_grants: tuple[str, ...] = ()
     device_id: str | None = None
+    generation: int = 0                 # the account's token generation when authenticated
+    issued_at: int | None = None        # token only: claims `iat` (ms) and `exp` (s)
+    expires_at: int | None = None
 
     def may_sync(self, village: str) -> bool:
         """A cadre syncs their own village; anyone else only villages granted to them."""
@@ -64,112 +70,140 @@ class _VerifiedPasswords:
         self._entries: OrderedDict[tuple, float] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, username: str, stored_hash: str, password: str) -> bool:
-        key = (username, stored_hash, hashlib.sha256(password.encode()).digest())
-        now = time.monotonic()
+    @staticmethod
+    def _key(username: str, stored_hash: str, password: str) -> tuple:
+        return username, stored_hash, hashlib.sha256(password.encode()).digest()
+
+    def recent(self, username: str, stored_hash: str, password: str) -> bool:
         with self._lock:
-            seen = self._entries.get(key)
-            if seen is not None and now - seen < self.ttl_s:
-                return True
-        if not verify_password(password, stored_hash):
-            return False
+            seen = self._entries.get(self._key(username, stored_hash, password))
+        return seen is not None and time.monotonic() - seen < self.ttl_s
+
+    def remember(self, username: str, stored_hash: str, password: str) -> None:
+        key = self._key(username, stored_hash, password)
         with self._lock:
-            self._entries[key] = now
+            self._entries[key] = time.monotonic()
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return True
 
 
 class Authenticator:
     """Checks Basic credentials (password or device token) against the directory."""
 
-    def __init__(self, directory: Directory, secret_key: str):
-        self.directory = directory
+    def __init__(self, directory: Directory, secret_key: str, throttle: LoginThrottle):
+        self.directory, self.throttle = directory, throttle
         self.accounts = AccountCache(directory.db)
-        self._key = hashlib.sha256(("fieldsync-token:" + secret_key).encode()).digest()
+        self.tokens = TokenSigner(secret_key)
         self._verified = _VerifiedPasswords()
 
-    # --- tokens -----------------------------------------------------------------------------
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """What an unknown username's password is checked against (same cost as a real one)."""
+        return hash_password(secrets.token_urlsafe(16))
+
     def issue_token(self, account: dict, device_id: str | None, now: float | None = None) -> str:
         """A signed token naming the account, its token generation, the device and an expiry."""
-        claims = {"u": account["username"], "g": account.get("token_generation", 0),
-                  "d": device_id, "exp": int((now or time.time()) + TOKEN_TTL_S)}
-        body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
-        signature = hmac.new(self._key, body, hashlib.sha256).digest()
-        return TOKEN_PREFIX + body.decode() + "." + base64.urlsafe_b64encode(signature).decode()
-
-    def _token_claims(self, token: str) -> dict | None:
-        try:
-            body, signature = token[len(TOKEN_PREFIX):].rsplit(".", 1)
-            expected = hmac.new(self._key, body.encode(), hashlib.sha256).digest()
-            if not hmac.compare_digest(expected, base64.urlsafe_b64decode(signature)):
-                return None
-            return json.loads(base64.urlsafe_b64decode(body))
-        except (ValueError, TypeError):
-            return None
+        return self.tokens.issue(account, device_id, now)[0]
 
     # --- authentication -----------------------------------------------------------------------
-    def authenticate(self, username: str, secret: str) -> Principal:
-        """The principal for these credentials; raises AccessDenied(401) otherwise."""
-        account = self.accounts.get(username) if username else None
-        if account is None:
-            raise AccessDenied(401, "invalid_credentials")
-        device_id = None
+    def authenticate(self, username: str, secret: str, source: str = "-") -> Principal:
+        """The principal for a password or a device token; raises AccessDenied otherwise."""
         if secret.startswith(TOKEN_PREFIX):
-            claims = self._token_claims(secret)
-            if (claims is None or claims.get("u") != username
-                    or claims.get("g") != account.get("token_generation", 0)):
-                raise AccessDenied(401, "token_revoked")
-            if claims.get("exp", 0) < time.time():
-                raise AccessDenied(401, "token_expired")
-            device_id = claims.get("d")
-            if device_id and device_id in (account.get("revoked_devices") or ()):
-                raise AccessDenied(401, "token_revoked")
-        else:
-            self._check_password(account, secret)
+            return self.authenticate_token(username, secret)
+        return self.authenticate_password(username, secret, source)
+
+    def authenticate_password(self, username: str, password: str, source: str = "-") -> Principal:
+        """A password check, counted against (account, source) before it is made."""
+        account = self.accounts.get(username) if username else None
+        stored = (account or {}).get("password_hash") or ""
+        try:
+            self.throttle.check(username, source)
+            if account and stored and self._verified.recent(username, stored, password):
+                return self._password_principal(account)
+            attempt = self.throttle.reserve(username, source)
+        except Locked as exc:
+            raise AccessDenied(429, "account_locked", retry_after=exc.retry_after) from None
+        right = verify_password(password, stored or self._dummy_hash)
+        if not (right and account and stored):
+            locks_for = self.throttle.failed(attempt)
+            if locks_for:
+                raise AccessDenied(429, "account_locked", retry_after=int(locks_for))
+            raise AccessDenied(401, "invalid_credentials")
+        self.throttle.succeeded(attempt)
+        self._verified.remember(username, stored, password)
+        return self._password_principal(account)
+
+    def _password_principal(self, account: dict) -> Principal:
         if account.get("disabled"):
             raise AccessDenied(401, "account_disabled")
-        return Principal(username=username, role=account["role"],
+        return self._principal(account)
+
+    def authenticate_token(self, username: str, token: str) -> Principal:
+        """A device token's principal. A forged token looks like a wrong password; only a
+        token this service signed may learn that it was revoked or has expired."""
+        if not token.startswith(TOKEN_PREFIX):
+            raise AccessDenied(401, "token_required")
+        claims = self.tokens.claims(token)
+        account = self.accounts.get(username) if claims and claims.get("u") == username else None
+        if account is None:
+            raise AccessDenied(401, "invalid_credentials")
+        principal = self._principal(account, device_id=claims.get("d"),
+                                    generation=claims.get("g"), issued_at=claims.get("iat", 0),
+                                    expires_at=claims.get("exp", 0))
+        self._check_live(account, principal)
+        return principal
+
+    def recheck(self, principal: Principal) -> None:
+        """Raise AccessDenied if this principal would no longer be let in (held streams)."""
+        account = self.accounts.get(principal.username)
+        if account is None:
+            raise AccessDenied(401, "account_disabled")
+        self._check_live(account, principal)
+        if (account["role"], account["jurisdiction"]) != (principal.role, principal.jurisdiction):
+            raise AccessDenied(401, "token_revoked")
+
+    @staticmethod
+    def _check_live(account: dict, principal: Principal) -> None:
+        if account.get("disabled"):
+            raise AccessDenied(401, "account_disabled")
+        if principal.generation != account.get("token_generation", 0):
+            raise AccessDenied(401, "token_revoked")
+        if principal.issued_at is None:
+            return  # a password principal
+        if principal.expires_at < time.time():
+            raise AccessDenied(401, "token_expired")
+        device = principal.device_id
+        readmitted = (account.get("device_tokens_after") or {}).get(device, 0) if device else 0
+        if device and (device in (account.get("revoked_devices") or ()) or
+                       principal.issued_at < readmitted):
+            raise AccessDenied(401, "token_revoked")
+
+    @staticmethod
+    def _principal(account: dict, **token: object) -> Principal:
+        token.setdefault("generation", account.get("token_generation", 0))
+        return Principal(username=account["username"], role=account["role"],
                          jurisdiction=account["jurisdiction"],
-                         sync_grants=tuple(account.get("sync_grants") or ()), device_id=device_id)
+                         sync_grants=tuple(account.get("sync_grants") or ()), **token)
 
-    def _check_password(self, account: dict, password: str) -> None:
-        """Verify a password, with lockout after repeated failures (tokens are not affected,
-        so a locked-out cadre's phone keeps syncing with its device token)."""
-        now = time.time()
-        locked_until = account.get("locked_until") or 0
-        if locked_until > now:
-            raise AccessDenied(429, "account_locked", retry_after=int(locked_until - now) + 1)
-        if self._verified.check(account["username"], account.get("password_hash") or "", password):
-            if account.get("failed_logins"):
-                self._save_failures(account["username"], [], 0)
-            return
-        failures = [t for t in account.get("failed_logins") or [] if now - t < LOCKOUT_WINDOW_S]
-        failures.append(now)
-        locked = now + LOCKOUT_S if len(failures) >= LOCKOUT_FAILURES else 0
-        self._save_failures(account["username"], failures[-LOCKOUT_FAILURES:], locked)
-        if locked:
-            raise AccessDenied(429, "account_locked", retry_after=LOCKOUT_S)
-        raise AccessDenied(401, "invalid_credentials")
-
-    def _save_failures(self, username: str, failures: list[float], locked_until: float) -> None:
-        try:
-            self.directory.update_account(username, failed_logins=failures,
-                                          locked_until=locked_until)
-        except CouchError:  # a concurrent update: the next attempt counts again
-            pass
-
-    def authenticate_basic(self, header: str | None) -> Principal:
+    def authenticate_basic(self, header: str | None, source: str = "-") -> Principal:
         """Parse an `Authorization: Basic ...` header and authenticate it."""
-        if not header or not header.lower().startswith("basic "):
-            raise AccessDenied(401, "unauthorized")
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            raise AccessDenied(401, "unauthorized") from None
-        username, _, secret = decoded.partition(":")
-        return self.authenticate(username, secret)
+        username, secret = parse_basic(header)
+        return self.authenticate(username, secret, source)
+
+
+def parse_basic(header: str | None) -> tuple[str, str]:
+    """(username, secret) of an `Authorization: Basic ...` header; AccessDenied(401) otherwise."""
+    if not header or not header.lower().startswith("basic "):
+        raise AccessDenied(401, "unauthorized")
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise AccessDenied(401, "unauthorized") from None
+    username, _, secret = decoded.partition(":")
+    if not username or not secret:  # no account has an empty name or password: not a guess
+        raise AccessDenied(401, "unauthorized")
+    return username, secret
 
 
 def authorize_village(principal: Principal, village: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 
 from models.accounts import account_doc_id
 from sync.couch.client import CouchError, Database, NotFound
@@ -25,9 +26,10 @@ PREFIX = "account:"
 class AccountCache:
     """A read-through cache of account documents with change-feed eviction."""
 
-    def __init__(self, db: Database, max_age_s: float = 300.0):
-        self.db, self.max_age_s = db, max_age_s
-        self._docs: dict[str, tuple[dict | None, float]] = {}
+    def __init__(self, db: Database, max_age_s: float = 300.0, max_entries: int = 20_000):
+        self.db, self.max_age_s, self.max_entries = db, max_age_s, max_entries
+        # bounded: unknown usernames are cached too (as None), and anyone can send those
+        self._docs: OrderedDict[str, tuple[dict | None, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._armed = threading.Event()   # set while the feed follows from a known sequence
         self._thread: threading.Thread | None = None
@@ -47,6 +49,9 @@ class AccountCache:
         if self._armed.is_set():
             with self._lock:
                 self._docs[username] = (doc, now)
+                self._docs.move_to_end(username)
+                while len(self._docs) > self.max_entries:
+                    self._docs.popitem(last=False)
         return doc
 
     def evict(self, username: str) -> None:

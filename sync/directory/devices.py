@@ -1,11 +1,15 @@
 """The device registry: which devices sync, with which app version, and when they last did.
 
-One `device:<id>` document per device in the directory database. Updates are throttled in
-memory: at most one write per device and kind of event every THROTTLE_S seconds per process,
-so a device polling every few seconds does not cause a write each time.
+One `device:<id>` document per device in the directory database. A device id belongs to the
+account that registered it (its first login): another account logging in with it is refused
+(409 `device_id_taken`) and contacts claiming it are not recorded, so the owner's town official
+keeps seeing it and can revoke it. Updates are throttled in memory: at most one write per
+device and kind of event every THROTTLE_S seconds per process, so a device polling every few
+seconds does not cause a write each time.
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -15,8 +19,13 @@ from models.session import DEVICE_ID_PATTERN
 from sync.couch.client import Conflict, Database
 from sync.clock import utc_now
 
+log = logging.getLogger("fieldsync.devices")
 DEVICE_ID_RE = re.compile(DEVICE_ID_PATTERN)
 THROTTLE_S = 30.0
+
+
+class DeviceTaken(Exception):
+    """Another account registered this device id."""
 
 
 class DeviceRegistry:
@@ -27,37 +36,72 @@ class DeviceRegistry:
         self._last: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
-    def _due(self, device_id: str, event: str) -> bool:
+    def _due(self, device_id: str, username: str, event: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            last = self._last.get((device_id, event))
+            last = self._last.get((device_id, username, event))
             if last is not None and now - last < THROTTLE_S:
                 return False
-            self._last[(device_id, event)] = now
+            if len(self._last) > 50_000:  # ids come from headers: keep the memory bounded
+                self._last.clear()
+            self._last[(device_id, username, event)] = now
             return True
+
+    def claim(self, device_id: str, username: str, village: str, platform: str | None = None,
+              app_version: str | None = None) -> dict:
+        """Register a device to the account logging in on it, or note the contact if it is
+        already theirs; raises DeviceTaken when another account registered this id."""
+        for _ in range(5):
+            doc = self.db.get_or_none(f"device:{device_id}")
+            if doc is not None and doc.get("username") != username:
+                raise DeviceTaken(device_id)
+            doc = self._touched(doc, device_id, username, village, "contact", platform, app_version)
+            try:
+                self.db.put(doc)  # a new id is created without a rev: a rival gets 409
+                return doc
+            except Conflict:
+                continue
+        raise DeviceTaken(device_id)
+
+    def owner(self, device_id: str) -> str | None:
+        """The account that registered a device, or None."""
+        doc = self.db.get_or_none(f"device:{device_id}") if DEVICE_ID_RE.match(device_id) else None
+        return doc.get("username") if doc else None
 
     def record(self, device_id: str | None, event: str, username: str, village: str,
                platform: str | None = None, app_version: str | None = None) -> None:
-        """Note a contact ("contact", "pull" or "push") by a device; unknown ids are ignored."""
-        if not device_id or not DEVICE_ID_RE.match(device_id) or not self._due(device_id, event):
+        """Note a contact ("contact", "pull" or "push") by a device of this account; ids that
+        another account registered are left alone (a device id is never taken over)."""
+        if (not device_id or not DEVICE_ID_RE.match(device_id)
+                or not self._due(device_id, username, event)):
             return
-        now = utc_now()
         for _ in range(3):
-            doc = self.db.get_or_none(f"device:{device_id}") or {
-                "_id": f"device:{device_id}", "type": "device", "schema_version": 1,
-                "device_id": device_id, "first_seen": now}
-            doc.update(username=username, village_code=village, last_contact=now)
-            if platform:
-                doc["platform"] = platform[:40]
-            if app_version:
-                doc["app_version"] = app_version[:40]
-            if event in ("push", "pull"):
-                doc[f"last_{event}"] = now
+            doc = self.db.get_or_none(f"device:{device_id}")
+            if doc is not None and doc.get("username") != username:
+                log.warning("%s used device id %s of %s: not recorded", username, device_id,
+                            doc.get("username"))
+                return
             try:
-                self.db.put(doc)
+                self.db.put(self._touched(doc, device_id, username, village, event, platform,
+                                          app_version))
                 return
             except Conflict:
                 continue
+
+    @staticmethod
+    def _touched(doc: dict | None, device_id: str, username: str, village: str, event: str,
+                 platform: str | None, app_version: str | None) -> dict:
+        now = utc_now()
+        doc = doc or {"_id": f"device:{device_id}", "type": "device", "schema_version": 1,
+                      "device_id": device_id, "username": username, "first_seen": now}
+        doc.update(village_code=village, last_contact=now)
+        if platform:
+            doc["platform"] = platform[:40]
+        if app_version:
+            doc["app_version"] = app_version[:40]
+        if event in ("push", "pull"):
+            doc[f"last_{event}"] = now
+        return doc
 
     def devices(self) -> list[dict]:
         """Every registered device."""

@@ -1,6 +1,7 @@
 """The directory database: jurisdictions and accounts, read and written."""
 from __future__ import annotations
 
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from models.accounts import account_doc_id, hash_password, stored_account_schema
 from models.hierarchy import Jurisdiction, jurisdiction_doc_id
 from sync.clock import utc_now
 from sync.couch.client import Database
+from sync.directory.tokens import TOKEN_TTL_S
 
 
 class _Listeners:
@@ -102,13 +104,21 @@ class Directory:
         return self.update_account(username, disabled=disabled, token_generation=generation)
 
     def revoke_device(self, username: str, device_id: str) -> dict:
-        """Revoke the token of one device of an account (its other devices keep working)."""
+        """Revoke the tokens of one device of an account (its other devices keep working).
+        The device stays out until the account logs in on it with its password; its tokens
+        issued before now stay dead even then (`device_tokens_after`, kept for a token's life)."""
         doc = self.require_account(username)
         revoked = [d for d in doc.get("revoked_devices") or [] if d != device_id] + [device_id]
-        return self.update_account(username, revoked_devices=revoked[-200:])
+        now_ms = int(time.time() * 1000)
+        after = {device: at for device, at in (doc.get("device_tokens_after") or {}).items()
+                 if now_ms - at < (TOKEN_TTL_S + 86400) * 1000}
+        after[device_id] = now_ms
+        return self.update_account(username, revoked_devices=revoked[-500:],
+                                   device_tokens_after=after)
 
     def readmit_device(self, username: str, device_id: str) -> None:
-        """Let a revoked device log in again (called when it logs in with the password)."""
+        """Let a revoked device in again: called only when the account logs in on it with its
+        password (never for a token)."""
         doc = self.require_account(username)
         if device_id in (doc.get("revoked_devices") or []):
             self.update_account(username, revoked_devices=[

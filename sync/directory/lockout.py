@@ -1,0 +1,142 @@
+"""Failed password checks, counted in CouchDB so that every web process gives the same answer.
+
+Two kinds of counter document live in the state database:
+- `lockout:src:<hash of account + source>`, one per (username, source address): a source may
+  make LOCK_AFTER wrong guesses; the LOCK_AFTER-th locks that (account, source) for FIRST_LOCK_S,
+  and every further failure after a lock doubles it, up to MAX_LOCK_S. A success from that
+  source clears it; SOURCE_MEMORY_S after its last failure it is forgotten.
+- `lockout:acct:<hash of account>`: failures from every source within ACCOUNT_WINDOW_S; at
+  ACCOUNT_CEILING the account's password logins are locked for ACCOUNT_LOCK_S everywhere.
+A check is counted *before* the password is verified (a rev-checked write; a 409 re-reads and
+tries again), so parallel guesses cannot outrun the count. Usernames that have no account are
+counted the same way, so the answers never tell whether an account exists.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sync.couch.client import Conflict, Database
+
+LOCK_AFTER = 5               # wrong passwords from one source before its first lock
+FIRST_LOCK_S = 60            # the first lock; each further failure doubles it ...
+MAX_LOCK_S = 3600            # ... up to an hour
+SOURCE_MEMORY_S = 24 * 3600  # a source's failures are forgotten a day after its last one
+ACCOUNT_CEILING = 100        # failures from all sources together ...
+ACCOUNT_WINDOW_S = 3600      # ... within an hour lock the account's password logins ...
+ACCOUNT_LOCK_S = 900         # ... for 15 minutes (device tokens keep working)
+MAX_ATTEMPTS = 20
+
+
+class Locked(Exception):
+    """Password checks for this account (from this source) are paused for `retry_after` s."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(retry_after)
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+
+@dataclass
+class Attempt:
+    """A password check that was counted; `locks_for` is set when this one started a lock."""
+    username: str
+    source: str
+    locks_for: float = 0.0
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
+
+
+def source_doc_id(username: str, source: str) -> str:
+    return f"lockout:src:{_key(username, source)}"
+
+
+def account_doc_id(username: str) -> str:
+    return f"lockout:acct:{_key(username)}"
+
+
+def source_lock_s(failures: int) -> float:
+    """How long the `failures`-th failure from one source locks it (0: not at all)."""
+    if failures < LOCK_AFTER:
+        return 0.0
+    return float(min(MAX_LOCK_S, FIRST_LOCK_S * 2 ** (failures - LOCK_AFTER)))
+
+
+class LoginThrottle:
+    """Counts password checks per (account, source) and per account in the state database."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time):
+        self.db, self.clock = db, clock
+
+    def check(self, username: str, source: str) -> None:
+        """Raise Locked if a password check for this account from this source must wait."""
+        rows = self.db.all_docs(keys=[source_doc_id(username, source), account_doc_id(username)],
+                                include_docs=True)["rows"]
+        now = self.clock()
+        until = max([(row.get("doc") or {}).get("locked_until", 0) for row in rows] + [0])
+        if until > now:
+            raise Locked(until - now)
+
+    def reserve(self, username: str, source: str) -> Attempt:
+        """Count a check before it is made; raises Locked when it may not be made."""
+        attempt = Attempt(username, source[:64])
+
+        def count(doc: dict, now: float) -> None:
+            if doc.get("locked_until", 0) > now:
+                raise Locked(doc["locked_until"] - now)
+            if now - doc.get("last_failure", 0) > SOURCE_MEMORY_S:
+                doc["failures"] = 0
+            doc["failures"] = doc.get("failures", 0) + 1
+            doc["last_failure"] = now
+            attempt.locks_for = source_lock_s(doc["failures"])
+            doc["locked_until"] = now + attempt.locks_for if attempt.locks_for else 0
+        self._update(source_doc_id(username, source),
+                     {"username": username[:64], "source": source[:64]}, count)
+        return attempt
+
+    def failed(self, attempt: Attempt) -> float:
+        """Count a wrong password against the account's ceiling; the lock it started, if any."""
+        locks_for = attempt.locks_for
+
+        def count(doc: dict, now: float) -> None:
+            nonlocal locks_for
+            if now - doc.get("window_start", 0) > ACCOUNT_WINDOW_S:
+                doc.update(window_start=now, failures=0)
+            doc["failures"] = doc.get("failures", 0) + 1
+            if doc["failures"] >= ACCOUNT_CEILING and doc.get("locked_until", 0) <= now:
+                doc["locked_until"] = now + ACCOUNT_LOCK_S
+                locks_for = max(locks_for, ACCOUNT_LOCK_S)
+        self._update(account_doc_id(attempt.username), {"username": attempt.username[:64]}, count)
+        return locks_for
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """The password was right: this source starts afresh."""
+        def clear(doc: dict, _now: float) -> None:
+            doc.update(failures=0, locked_until=0)
+        self._update(source_doc_id(attempt.username, attempt.source), {}, clear)
+
+    def _update(self, doc_id: str, fields: dict, change: Callable[[dict, float], None]) -> dict:
+        """Read, change and write one counter with its revision; a 409 re-reads and retries."""
+        for _ in range(MAX_ATTEMPTS):
+            doc = self.db.get_or_none(doc_id) or {"_id": doc_id, "type": "login_failures",
+                                                  "schema_version": 1, **fields}
+            change(doc, self.clock())
+            try:
+                self.db.put(doc)
+                return doc
+            except Conflict:
+                continue
+        raise Locked(1)  # under a storm of guesses: refuse this one rather than check it
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete counters that no longer lock anything and would be forgotten; how many."""
+        now = self.clock() if now is None else now
+        old = [doc for doc in self.db.docs_with_prefix("lockout:")
+               if doc.get("locked_until", 0) <= now
+               and now - max(doc.get("last_failure", 0), doc.get("window_start", 0)) > SOURCE_MEMORY_S]
+        if old:
+            self.db.bulk_docs([{"_id": d["_id"], "_rev": d["_rev"], "_deleted": True} for d in old])
+        return len(old)
