@@ -58,6 +58,18 @@ def obj(required: tuple[str, ...] = (), **properties: dict) -> dict:
     schema: dict = {"type": "object", "properties": properties}
     if required:
         schema["required"] = list(required)
+    value_yuan = fields.String(metadata={"description": "a money field's value typed in yuan "
+                                                        "(converted exactly to fen)"})
+
+
+class DuplicateMerge(Schema):
+    """`POST /api/v1/review/tasks/<id>/merge`."""
+    keep = fields.String(required=True, metadata={"description": "`<village>/<household id>`"})
+
+
+class DuplicateDismissal(Schema):
+    """`POST /api/v1/review/tasks/<id>/dismiss`."""
+    reason = fields.String(required=True, metadata={"description": "why not the same household"})
     return schema
 
 
@@ -357,7 +369,7 @@ ENDPOINTS: list[Op] = [
        "Decide a household disagreement 复核裁定",
        {200: ("the decided task", "ANY")},
        {400: ["review_pick_invalid"], **OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
-        409: ["review_task_closed", "review_task_not_decidable"]},
+        409: ["review_task_closed", "review_task_not_decidable"], 422: ["yuan_format"]},
        params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
        body=ReviewDecision),
     # operations
@@ -392,6 +404,21 @@ ENDPOINTS: list[Op] = [
        {200: ("HTML", "text/html")}, auth=False),
     Op("get", "/reports", "pages", "The reports page 统计报表页面",
        {200: ("HTML", "text/html")}, auth=False),
+    Op("post", "/api/v1/review/tasks/{task_id}/merge", "review",
+       "Merge a duplicate household (nothing lost) 合并重复户",
+       {200: ("the closed task", "ANY")},
+       {400: ["review_keep_invalid"], **OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
+        409: ["review_task_closed", "review_task_not_decidable"]},
+       params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
+       body=DuplicateMerge),
+    Op("post", "/api/v1/review/tasks/{task_id}/dismiss", "review",
+       "Not the same household: dismiss with a reason 排除重复",
+       {200: ("the closed task", "ANY")},
+       {**OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
+        409: ["review_task_closed", "review_task_not_decidable"],
+        422: ["review_reason_required"]},
+       params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
+       body=DuplicateDismissal),
     Op("get", "/officials/review", "pages", "The review queue page 复核队列页面",
        {200: ("HTML", "text/html")}, auth=False),
     Op("get", "/officials/households", "pages", "The household search page 户籍检索页面",

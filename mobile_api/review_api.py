@@ -14,8 +14,12 @@ from flask import Blueprint, jsonify, request
 from mobile_api.auth import current_principal, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
+from mobile_api.json_body import request_json
 from models.duplicates import mask_identity_numbers
+from models.review_terms import MONEY_FIELDS, yuan_to_fen
+from sync.reconcile.duplicate_decisions import dismiss_duplicate, merge_duplicate
 from sync.reconcile.pipeline import MISSING_VALUE, ReviewError, decide_household_task
+from sync.reconcile.review_terms import in_peoples_terms
 
 bp = Blueprint("review", __name__, url_prefix="/api/v1/review")
 VIEWER_ROLES = frozenset({"central_admin", "county_official", "town_official"})
@@ -42,7 +46,9 @@ def _page(docs: list[dict]) -> dict:
         offset = max(int(request.args.get("offset", 0)), 0)
     except ValueError:
         raise ApiError(400, "bad_request") from None
-    items = [mask_identity_numbers({k: v for k, v in doc.items() if k != "_rev"})
+    names = {code: place.name for code, place in services().directory.jurisdictions().items()}
+    items = [mask_identity_numbers(in_peoples_terms(
+        {k: v for k, v in doc.items() if k != "_rev"}, names, services().reconciliation))
              for doc in docs[offset:offset + limit]]
     return {"total": len(docs), "offset": offset, "limit": limit, "items": items}
 
@@ -99,16 +105,60 @@ def quarantine():
 def decide(task_id: str):
     """Decide a household disagreement: `{"pick": <candidate index>}` or `{"value": ...}`."""
     principal = _reviewer(DECIDER_ROLES)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or set(body) - {"pick", "value", "notes"}:
+    body = request_json()
+    if set(body) - {"pick", "value", "value_yuan", "notes"}:
         raise ApiError(400, "review_pick_invalid")
     desk = services().reconciliation
     task = desk.review_db.get_or_none(task_id)
     if task is None or not _visible(principal, task):
         raise ApiError(404, "review_task_unknown", task=task_id)
+    if "value_yuan" in body:  # typed in yuan: converted exactly, for money fields only
+        if "value" in body or task.get("field") not in MONEY_FIELDS:
+            raise ApiError(400, "review_pick_invalid")
+        try:
+            body["value"] = yuan_to_fen(body["value_yuan"])
+        except ValueError:
+            raise ApiError(422, "yuan_format", None, None,
+                           value=str(body["value_yuan"])[:40]) from None
     try:
         decided = decide_household_task(desk, task_id, principal.username, body.get("pick"),
                                         body.get("value", MISSING_VALUE))
     except ReviewError as exc:
         raise ApiError(exc.status, exc.code, exc.details, **exc.params) from None
-    return jsonify(mask_identity_numbers({k: v for k, v in decided.items() if k != "_rev"}))
+    return _decided(decided)
+
+
+def _decided(task: dict):
+    names = {code: place.name for code, place in services().directory.jurisdictions().items()}
+    return jsonify(mask_identity_numbers(in_peoples_terms(
+        {k: v for k, v in task.items() if k != "_rev"}, names, services().reconciliation)))
+
+
+def _duplicate_decision(task_id: str, decide):
+    principal = _reviewer(DECIDER_ROLES)
+    body = request_json()
+    desk = services().reconciliation
+    task = desk.review_db.get_or_none(task_id)
+    if task is None or not _visible(principal, task):
+        raise ApiError(404, "review_task_unknown", task=task_id)
+    try:
+        return _decided(decide(desk, principal.username, body))
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.code, exc.details, **exc.params) from None
+
+
+@bp.post("/tasks/<path:task_id>/merge")
+@login_required
+def merge(task_id: str):
+    """The same household recorded twice: `{"keep": "<village>/<household id>"}`; the others
+    are merged into it (nothing lost, archived) and removed."""
+    return _duplicate_decision(task_id, lambda desk, who, body: merge_duplicate(
+        desk, task_id, who, str(body.get("keep") or "")))
+
+
+@bp.post("/tasks/<path:task_id>/dismiss")
+@login_required
+def dismiss(task_id: str):
+    """Different households after all: `{"reason": "..."}` closes the task."""
+    return _duplicate_decision(task_id, lambda desk, who, body: dismiss_duplicate(
+        desk, task_id, who, str(body.get("reason") or "")))

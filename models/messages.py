@@ -214,6 +214,10 @@ def size_limit(limit_bytes: int) -> str:
                     "{place} ({code}) on duty: {on_duty}; leader: {leader}; mediators: {mediators}"),
     "roster_saved": ("已保存{place}的值班表", "Saved the roster of {place}"),
     "roster_none": ("无", "none"),
+    "yuan_format": ("金额 {value} 无法识别：请填写元，最多两位小数（如 3520 或 3520.50）",
+                    "Amount {value} not understood: give yuan with at most two decimals (e.g. 3520 or 3520.50)"),
+    "review_reason_required": ("请填写不是同一户的理由", "Give the reason why these are not the same household"),
+    "review_keep_invalid": ("保留的记录 {keep} 不在该任务中", "Record {keep} to keep is not in this task"),
 
 def normalise_lang(lang: str | None) -> str:
     """Map a language tag ('en-US', 'zh-Hans-CN', None) to one of LANGS."""
