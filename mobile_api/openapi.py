@@ -50,14 +50,6 @@ class ReviewDecision(Schema):
     pick = fields.Integer(metadata={"description": "index of the chosen candidate"})
     value = fields.Raw(allow_none=True, metadata={"description": "an edited value (may be null)"})
     notes = fields.String(metadata={"description": "reviewer's notes"})
-
-
-# --- response bodies -----------------------------------------------------------------------
-def obj(required: tuple[str, ...] = (), **properties: dict) -> dict:
-    """A JSON object schema (extra properties allowed: answers may grow)."""
-    schema: dict = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
     value_yuan = fields.String(metadata={"description": "a money field's value typed in yuan "
                                                         "(converted exactly to fen)"})
 
@@ -70,6 +62,14 @@ class DuplicateMerge(Schema):
 class DuplicateDismissal(Schema):
     """`POST /api/v1/review/tasks/<id>/dismiss`."""
     reason = fields.String(required=True, metadata={"description": "why not the same household"})
+
+
+# --- response bodies -----------------------------------------------------------------------
+def obj(required: tuple[str, ...] = (), **properties: dict) -> dict:
+    """A JSON object schema (extra properties allowed: answers may grow)."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
     return schema
 
 
@@ -278,6 +278,12 @@ ENDPOINTS: list[Op] = [
        {200: ("one page of alerts with the total and each tab's count", "AlertList")},
        {400: ["bad_request", "alert_tab_invalid"], **OFFICIALS_ONLY},
        params=[q("state", {"type": "string", "enum": ["alerted", "acknowledged", "resolved"]}),
+               q("tab", {"type": "string", "enum": ["pending", "in_progress", "overdue",
+                                                    "resolved", "all"]},
+                 "待签收 / 处理中 / 超时 / 已办结 / all"),
+               q("mine", {"type": "string", "enum": ["1", "true"]}, "only alerts involving me"),
+               q("town", {"type": "string", "pattern": "^[0-9]{12}$"}, "one town"),
+               q("q", {"type": "string", "maxLength": 64}, "search: names, phone, village"),
                *PAGE]),
     Op("get", "/api/v1/alerts/stream", "alerts", "Live alerts and inbox items (SSE) 实时推送",
        {200: ("an endless `text/event-stream`: events `alert` and `inbox`",
@@ -316,12 +322,6 @@ ENDPOINTS: list[Op] = [
        body=CaseEventInput),
     Op("get", "/api/v1/sla", "alerts", "SLA figures per town and county 时效统计",
        {200: ("times to alert, acknowledge and resolve", "Sla")},
-               q("tab", {"type": "string", "enum": ["pending", "in_progress", "overdue",
-                                                    "resolved", "all"]},
-                 "待签收 / 处理中 / 超时 / 已办结 / all"),
-               q("mine", {"type": "string", "enum": ["1", "true"]}, "only alerts involving me"),
-               q("town", {"type": "string", "pattern": "^[0-9]{12}$"}, "one town"),
-               q("q", {"type": "string", "maxLength": 64}, "search: names, phone, village"),
        {400: ["period_invalid"], **OFFICIALS_ONLY},
        params=[q("period", {"type": "string",
                             "enum": ["1d", "7d", "30d", "90d", "365d", "all"]})]),
@@ -331,6 +331,9 @@ ENDPOINTS: list[Op] = [
     Op("get", "/api/v1/deliveries/dead", "alerts", "Deliveries that gave up 投递失败",
        {200: ("dead deliveries, newest first", "DeadDeliveries")},
        {400: ["bad_request"], **OFFICIALS_ONLY}, params=PAGE),
+    Op("get", "/api/v1/duty-rosters", "duty", "Rosters in my jurisdiction, with warnings 值班表一览",
+       {200: ("every roster, who answers alerts now, towns with nobody on duty", "DutyRosters")},
+       OFFICIALS_ONLY),
     Op("get", "/api/v1/duty-rosters/{code}", "duty", "The duty roster of a town or county 值班表",
        {200: ("the roster", "DutyRoster")},
        {**OFFICIALS_ONLY, 404: ["roster_not_found", "not_found"]}, params=[ROSTER_CODE]),
@@ -372,12 +375,24 @@ ENDPOINTS: list[Op] = [
         409: ["review_task_closed", "review_task_not_decidable"], 422: ["yuan_format"]},
        params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
        body=ReviewDecision),
+    Op("post", "/api/v1/review/tasks/{task_id}/merge", "review",
+       "Merge a duplicate household (nothing lost) 合并重复户",
+       {200: ("the closed task", "ANY")},
+       {400: ["review_keep_invalid"], **OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
+        409: ["review_task_closed", "review_task_not_decidable"]},
+       params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
+       body=DuplicateMerge),
+    Op("post", "/api/v1/review/tasks/{task_id}/dismiss", "review",
+       "Not the same household: dismiss with a reason 排除重复",
+       {200: ("the closed task", "ANY")},
+       {**OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
+        409: ["review_task_closed", "review_task_not_decidable"],
+        422: ["review_reason_required"]},
+       params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
+       body=DuplicateDismissal),
     # operations
     Op("get", "/api/v1/monitoring", "operations", "Backlogs, lag, SLA breaches, heartbeats 运行监控",
        {200: ("figures computed from stored state (see docs/operations.md)", "Monitoring")},
-    Op("get", "/api/v1/duty-rosters", "duty", "Rosters in my jurisdiction, with warnings 值班表一览",
-       {200: ("every roster, who answers alerts now, towns with nobody on duty", "DutyRosters")},
-       OFFICIALS_ONLY),
        OFFICIALS_ONLY,
        description="Officials see the figures of their jurisdiction's villages; the central "
                    "office sees all. Worker heartbeats are global."),
@@ -404,21 +419,6 @@ ENDPOINTS: list[Op] = [
        {200: ("HTML", "text/html")}, auth=False),
     Op("get", "/reports", "pages", "The reports page 统计报表页面",
        {200: ("HTML", "text/html")}, auth=False),
-    Op("post", "/api/v1/review/tasks/{task_id}/merge", "review",
-       "Merge a duplicate household (nothing lost) 合并重复户",
-       {200: ("the closed task", "ANY")},
-       {400: ["review_keep_invalid"], **OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
-        409: ["review_task_closed", "review_task_not_decidable"]},
-       params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
-       body=DuplicateMerge),
-    Op("post", "/api/v1/review/tasks/{task_id}/dismiss", "review",
-       "Not the same household: dismiss with a reason 排除重复",
-       {200: ("the closed task", "ANY")},
-       {**OFFICIALS_ONLY, 404: ["review_task_unknown", "not_found"],
-        409: ["review_task_closed", "review_task_not_decidable"],
-        422: ["review_reason_required"]},
-       params=[p("task_id", "review task id", r"^review:[A-Za-z0-9._:-]{1,100}$")],
-       body=DuplicateDismissal),
     Op("get", "/officials/review", "pages", "The review queue page 复核队列页面",
        {200: ("HTML", "text/html")}, auth=False),
     Op("get", "/officials/households", "pages", "The household search page 户籍检索页面",

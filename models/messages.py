@@ -178,6 +178,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "too_many_streams": ("实时连接数已达上限，请稍后重试", "Too many live streams; retry shortly"),
     "period_invalid": ("统计周期 {period} 无效（可选 1d、7d、30d、90d、365d、all）",
                        "Unknown period {period} (use 1d, 7d, 30d, 90d, 365d or all)"),
+    "roster_csv_header": ("值班表文件须有表头 code,on_duty（可加 leader,mediators）",
+                          "A roster file needs the header code,on_duty (leader,mediators optional)"),
+    "roster_csv_row": ("值班表第 {line} 行不合法：用户名以 ; 分隔，调解员写作“姓名 手机号”",
+                       "Roster line {line} is not valid: usernames separated by ;, a mediator "
+                       "as 'name phone'"),
+    "roster_line": ("{place}（{code}）值班：{on_duty}；负责人：{leader}；调解员：{mediators}",
+                    "{place} ({code}) on duty: {on_duty}; leader: {leader}; mediators: {mediators}"),
+    "roster_saved": ("已保存{place}的值班表", "Saved the roster of {place}"),
+    "roster_none": ("无", "none"),
+    "yuan_format": ("金额 {value} 无法识别：请填写元，最多两位小数（如 3520 或 3520.50）",
+                    "Amount {value} not understood: give yuan with at most two decimals (e.g. 3520 or 3520.50)"),
+    "review_reason_required": ("请填写不是同一户的理由", "Give the reason why these are not the same household"),
+    "review_keep_invalid": ("保留的记录 {keep} 不在该任务中", "Record {keep} to keep is not in this task"),
     "roster_not_found": ("{code} 不是镇街或县区，没有值班表",
                          "{code} is not a town or county and has no duty roster"),
     "roster_member_unknown": ("用户 {username} 不存在", "No account named {username}"),
@@ -205,19 +218,6 @@ def size_limit(limit_bytes: int) -> str:
     mib = 1024 * 1024
     return f"{limit_bytes // mib} MiB" if limit_bytes >= mib else f"{limit_bytes} bytes"
 
-    "roster_csv_header": ("值班表文件须有表头 code,on_duty（可加 leader,mediators）",
-                          "A roster file needs the header code,on_duty (leader,mediators optional)"),
-    "roster_csv_row": ("值班表第 {line} 行不合法：用户名以 ; 分隔，调解员写作“姓名 手机号”",
-                       "Roster line {line} is not valid: usernames separated by ;, a mediator "
-                       "as 'name phone'"),
-    "roster_line": ("{place}（{code}）值班：{on_duty}；负责人：{leader}；调解员：{mediators}",
-                    "{place} ({code}) on duty: {on_duty}; leader: {leader}; mediators: {mediators}"),
-    "roster_saved": ("已保存{place}的值班表", "Saved the roster of {place}"),
-    "roster_none": ("无", "none"),
-    "yuan_format": ("金额 {value} 无法识别：请填写元，最多两位小数（如 3520 或 3520.50）",
-                    "Amount {value} not understood: give yuan with at most two decimals (e.g. 3520 or 3520.50)"),
-    "review_reason_required": ("请填写不是同一户的理由", "Give the reason why these are not the same household"),
-    "review_keep_invalid": ("保留的记录 {keep} 不在该任务中", "Record {keep} to keep is not in this task"),
 
 def normalise_lang(lang: str | None) -> str:
     """Map a language tag ('en-US', 'zh-Hans-CN', None) to one of LANGS."""
