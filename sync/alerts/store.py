@@ -83,6 +83,14 @@ class AlertStore:
         except NotFound:  # a fresh database: install the views once, then ask again
             self.ensure_design()
             rows = self.db.view("alerts", view, include_docs=True, **params)["rows"]
+        return [row["doc"] for row in rows if row.get("doc")]
+
+    def listed(self, scope: list, state: str | None, limit: int, skip: int) -> list[dict]:
+        """Alerts in a scope, newest first, optionally of one state."""
+        head = [*scope, state or "*"]
+        return self._view_docs("by_scope", startkey=[*head, {}], endkey=head, descending=True,
+                               limit=limit, skip=skip)
+
     def scan(self, scope: list, state: str | None, batch: int = 500) -> Iterator[dict]:
         """Every alert in a scope, newest first, optionally of one state (read in batches)."""
         skip = 0
@@ -102,14 +110,6 @@ class AlertStore:
             self.ensure_design()
             rows = self.db.view("alerts", "scope_counts", **params)["rows"]
         return {row["key"][2]: row["value"] for row in rows}
-
-        return [row["doc"] for row in rows if row.get("doc")]
-
-    def listed(self, scope: list, state: str | None, limit: int, skip: int) -> list[dict]:
-        """Alerts in a scope, newest first, optionally of one state."""
-        head = [*scope, state or "*"]
-        return self._view_docs("by_scope", startkey=[*head, {}], endkey=head, descending=True,
-                               limit=limit, skip=skip)
 
     def in_scope(self, scope: list, since: str | None = None) -> list[dict]:
         """Every alert in a scope received since `since` (ISO time), oldest first."""

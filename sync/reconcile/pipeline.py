@@ -123,11 +123,15 @@ def decide_household_task(desk: ReconciliationDesk, task_id: str, username: str,
         problems = describe_errors(household_schema.validate(household))
         if problems:
             raise ReviewError(422, "validation_failed", problems)
-        return household
-    household = village_db.update(doc_id, decided, attempts=5)
-    rev = household["_rev"]
+        try:
+            rev = village_db.put(household)
+            break
+        except Conflict:
+            continue
+    else:
+        raise RuntimeError(f"{doc_id} kept changing")
     decision = {"field": path, "value": value, "pick": pick, "edited": pick is None, "rev": rev,
-                "stamp": household["field_stamps"][path]}
+                "stamp": stamps[path]}
     AuditTrail(desk.couch.database(desk.names.audit)).record_office_write(
         task["village_code"], username, doc_id, rev, {"review_task": task_id, **decision})
     for _ in range(5):
