@@ -23,7 +23,7 @@ def _setup_logging(settings: Settings) -> None:
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas: with one arena per waitress thread, a web process's RSS grew
+    """Cap glibc's malloc arenas: with one arena per (then waitress) thread, a web process's RSS grew
     ~16 MB per 5,000 synced documents without levelling off; with two it stays flat at no cost
     in speed (docs/performance.md). Same effect as MALLOC_ARENA_MAX, set from inside."""
     if not sys.platform.startswith("linux") or os.environ.get("MALLOC_ARENA_MAX"):
@@ -65,17 +65,12 @@ def main(ctx: click.Context, lang: str | None) -> None:
 @main.command()
 @click.pass_obj
 def web(settings: Settings) -> None:
-    """Serve the web app (mobile API, sync gateway, pages) with waitress."""
-    from waitress import serve
-
-    from server.app import create_app
+    """Serve the web app (mobile API, sync gateway, pages): gunicorn with gevent workers."""
     _require_keys(settings)
-    _limit_malloc_arenas()
-    app = create_app(settings)
-    _record_start(app)
-    click.echo(f"fieldsync web on http://{settings.http_host}:{settings.http_port}/")
-    serve(app, host=settings.http_host, port=settings.http_port, threads=settings.http_threads,
-          ident="fieldsync", channel_timeout=120, clear_untrusted_proxy_headers=True)
+    # a fresh interpreter: gevent must patch before anything imports ssl or threading users,
+    # and this one already has (server/serve.py); exec keeps the pid a supervisor watches
+    env = {**os.environ, **settings.child_env()}
+    os.execve(sys.executable, [sys.executable, "-m", "server.serve"], env)
 
 
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: a supervisor should not restart us in a loop

@@ -31,7 +31,14 @@ class Settings:
                              "embedded server's data, generated keys, runtime file", kind=Path)
     http_host: str = setting("127.0.0.1", "HTTP_HOST", "where the web process listens")
     http_port: int = setting(8000, "HTTP_PORT", "its port")
-    http_threads: int = setting(16, "HTTP_THREADS", "web worker threads")
+    web_workers: int = setting(1, "WEB_WORKERS", "gunicorn worker processes of `web` (gevent: each "
+                               "serves thousands of idle connections; budgets below are per process)")
+    max_connections: int = setting(10_000, "MAX_CONNECTIONS", "open client connections per web "
+                                   "process (gunicorn `worker_connections`; needs as many open files)")
+    header_timeout_s: float = setting(5.0, "HEADER_TIMEOUT_S", "a request line and headers must "
+                                      "arrive within this, and an idle keep-alive connection closes")
+    io_timeout_s: float = setting(15.0, "IO_TIMEOUT_S", "a connection's read (request body) or "
+                                  "write that makes no progress for this long is dropped")
     embedded_couchdb_port: int = setting(0, "EMBEDDED_COUCHDB_PORT",
                                          "port of the embedded server (127.0.0.1; 0: a free port)")
     secret_key: str | None = setting(
@@ -54,8 +61,11 @@ class Settings:
     max_photo_megapixels: float = setting(24.0, "MAX_PHOTO_MEGAPIXELS",
                                           "photos with more pixels are refused before decoding")
     longpoll_cap_s: float = setting(30.0, "LONGPOLL_CAP_S", "longest `_changes` longpoll wait")
-    max_held_longpolls: int = setting(8, "MAX_HELD_LONGPOLLS",
-                                      "longpolls waiting at once per web process (503 above)")
+    max_held_longpolls: int = setting(5000, "MAX_HELD_LONGPOLLS",
+                                      "device `_changes` longpolls waiting at once per web process "
+                                      "(503 `too_many_waiting` above)")
+    max_held_per_account: int = setting(4, "MAX_HELD_PER_ACCOUNT", "of those, per account (503 "
+                                        "`too_many_waiting_account` above: a runaway phone)")
     # mediation alerts (docs/alerts.md)
     webhook_url: str | None = setting(None, "WEBHOOK_URL", "mediation alert webhook", kind=str)
     webhook_secret: str | None = setting(None, "WEBHOOK_SECRET", "its HMAC-SHA256 key",
@@ -78,8 +88,10 @@ class Settings:
                                       "reserved for the worker sending it")
     alert_inline_dispatch: bool = setting(True, "ALERT_INLINE_DISPATCH", "the web process sends a "
                                           "new alert's deliveries at once (else the worker, ~1 s)")
-    max_alert_streams: int = setting(32, "MAX_ALERT_STREAMS",
+    max_alert_streams: int = setting(500, "MAX_ALERT_STREAMS",
                                      "open alert streams (SSE) per web process (503 above)")
+    max_streams_per_account: int = setting(8, "MAX_STREAMS_PER_ACCOUNT", "of those, per account "
+                                           "(503 `too_many_streams_account` above)")
     min_app_version: str = setting("1.0.0", "MIN_APP_VERSION",
                                    "apps sending an older `X-App-Version` get 426")
     income_line_yuan: float = setting(4000.0, "INCOME_LINE_YUAN", "reports: a household marked "

@@ -20,7 +20,8 @@ from sync.couch.client import CouchServer, NotFound
 from sync.couch.names import DatabaseNames
 from sync.directory.provisioning import ensure_server_databases
 
-pytest_plugins = ["support.alerting", "support.report_data", "support.cluster_proxy"]
+pytest_plugins = ["support.alerting", "support.report_data", "support.cluster_proxy",
+                  "support.web_process"]
 SESSION_TAG = uuid.uuid4().hex[:8]
 
 
@@ -136,33 +137,27 @@ DEVICE_JS = Path(__file__).resolve().parent / "e2e" / "device" / "device.js"
 
 @pytest.fixture
 def live_server(services):
-    """The real web app under waitress on a free loopback port; yields its base URL."""
+    """The real web app on a free loopback port, in this process (so a test can reach into
+    `services`), one thread per connection; yields its base URL. The production server
+    (gunicorn, gevent workers, header and I/O timeouts) runs in `start_web` (support/web_process.py)."""
     import threading
 
-    from waitress.server import create_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
     from server.app import create_app
-    from server.embedded_couchdb import free_port
-    port = free_port()
-    server = create_server(create_app(services=services), host="127.0.0.1", port=port,
-                           threads=16, ident="fieldsync-test")
-    stopping = threading.Event()
 
-    def serve() -> None:
-        try:
-            server.run()  # returns once every socket of its map is closed
-        except (OSError, ValueError):
-            if not stopping.is_set():
-                raise
-    thread = threading.Thread(target=serve, daemon=True)
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, create_app(services=services), threaded=True,
+                         request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    # stop the way WebTest's StopableWSGIServer does: close every channel, then the workers
-    stopping.set()
-    while server._map:
-        for channel in list(server._map.values()):
-            channel.handle_close()
-    server.task_dispatcher.shutdown()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
     thread.join(timeout=5)
 
 
