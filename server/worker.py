@@ -1,7 +1,10 @@
 """The worker process: heartbeats and the scheduled jobs (APScheduler runs here only).
 
 Stopping: the first SIGTERM/SIGINT finishes the current item and stops; a second stops at once.
-Several workers may run against one CouchDB; whatever they derive has deterministic ids.
+Several workers may run against one CouchDB: they split villages, alerts and deliveries by
+rendezvous hashing over the live heartbeats (sync/cluster/membership.py), whatever they derive
+has deterministic ids, and what two accepted writes leave in conflict on a cluster is merged by
+the `server_conflicts` job (sync/cluster/server_conflicts.py).
 """
 from __future__ import annotations
 
@@ -10,9 +13,14 @@ import os
 import socket
 import threading
 
+import time
+from functools import cached_property
+
 from server.bootstrap import Services
 from server.scheduler import Job, start_scheduler
-from sync.feeds.heartbeat import beat
+from sync.cluster.membership import Membership
+from sync.cluster.server_conflicts import ServerConflicts, default_merges
+from sync.feeds.heartbeat import beat, leave
 from sync.directory.provisioning import ensure_server_databases
 
 log = logging.getLogger("fieldsync.worker")
@@ -31,12 +39,43 @@ class Worker:
         self.services, self.only = services, list(only or [])
         self.worker_id = worker_id or default_worker_id()
         self.stop_event = threading.Event()
-        self.started_at: float | None = None
+        self.started_at = time.time()
+        settings = services.settings
+        # a joining worker takes its share once every member has read its heartbeat twice over
+        self.membership = Membership(services.state_db, self.worker_id,
+                                     stale_s=settings.heartbeat_stale_s,
+                                     handover_s=2 * settings.heartbeat_interval_s,
+                                     refresh_s=min(5.0, settings.heartbeat_interval_s / 2))
+
+    def owns_village(self, village: str) -> bool:
+        """Whether this worker follows a village's feeds (alerts and reconciliation alike)."""
+        return self.membership.owns(f"village:{village}")
+
+    def _alert_duties(self):
+        """The alert desk, its feed, outbox and escalations limited to this worker's share."""
+        alerts = self.services.alerts
+        alerts.sweep.owns = self.owns_village
+        alerts.outbox.owns = alerts.escalator.owns = self.membership.owns
+        return alerts
+
+    @cached_property
+    def server_conflicts(self) -> ServerConflicts:
+        """The conflict sweeper of the server databases (the central view's own merges are
+        applied by reconciliation, which runs it after each pass)."""
+        chain = self.services.alerts.chain
+        return ServerConflicts(self.services.couch, self.services.names, default_merges(chain))
 
     def heartbeat(self) -> None:
-        """Stamp this worker's heartbeat document."""
+        """Stamp this worker's heartbeat document (its membership in the work split)."""
         beat(self.services.state_db, self.worker_id, pid=os.getpid(),
-             host=socket.gethostname())
+             host=socket.gethostname(), started_at=self.started_at)
+
+    def resolve_conflicts(self) -> int:
+        """Merge server documents a cluster left in conflict (alerts, deliveries, checkpoints,
+        heartbeats, review tasks, photo jobs)."""
+        names = self.services.names
+        return self.server_conflicts.sweep([names.alerts, names.state, names.review,
+                                            names.photos])
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs of this worker (one line per job)."""
@@ -47,7 +86,8 @@ class Worker:
                  Job("alert_sweep", self.sweep_alerts, settings.alert_sweep_interval_s),
                  Job("alert_deliveries", self.deliver_alerts, settings.delivery_interval_s),
                  Job("alert_escalations", self.escalate_alerts, settings.escalation_interval_s),
-                 Job("reconcile", self.reconcile, 5.0)]
+                 Job("reconcile", self.reconcile, 5.0),
+                 Job("server_conflicts", self.resolve_conflicts, 30.0)]
         unknown = set(self.only) - {job.name for job in every}
         if unknown:
             raise ValueError(f"unknown worker jobs: {', '.join(sorted(unknown))}; known: "
@@ -60,7 +100,9 @@ class Worker:
         """Resolve conflicts and update the central view from the villages' changes."""
         # a long backlog is worked through in one run (a minute at most, then the schedule
         # lets other work of this thread pool in); a stop request ends it between pages
-        return self.services.reconciliation.run(max_seconds=60.0, stop=self.stop_event.is_set)
+        desk = self.services.reconciliation
+        desk.feed.owns = self.owns_village
+        return desk.run(max_seconds=60.0, stop=self.stop_event.is_set)
 
     def process_photos(self) -> int:
         """Process queued photo evidence (off the request path)."""
@@ -68,19 +110,23 @@ class Worker:
 
     def sweep_alerts(self) -> int:
         """Raise alerts for mediation requests written past the gateway."""
-        return self.services.alerts.sweep.sweep(max_rounds=3)
+        return self._alert_duties().sweep.sweep(max_rounds=3)
 
     def deliver_alerts(self) -> int:
         """Send due alert deliveries (new, and retries)."""
-        return self.services.alerts.outbox.run_due(self.worker_id)
+        return self._alert_duties().outbox.run_due(self.worker_id)
 
     def escalate_alerts(self) -> int:
         """Fire due escalation steps and reminders."""
-        return self.services.alerts.escalator.run()
+        return self._alert_duties().escalator.run()
 
     def run_once(self, now=None) -> dict:
-        """Burst mode: one round of the alert duties (tests loop it until idle)."""
-        return self.services.alerts.run_once(self.worker_id, now)
+        """Burst mode: one round of the alert duties and of merging what they left in conflict
+        (tests loop it until idle)."""
+        self.heartbeat()
+        done = self._alert_duties().run_once(self.worker_id, now)
+        done["merged"] = self.server_conflicts.sweep([self.services.names.alerts])
+        return done
 
     def run(self) -> None:
         """Run until stop() is called."""
@@ -94,6 +140,7 @@ class Worker:
             self.stop_event.wait()
         finally:
             scheduler.shutdown(wait=True)
+            leave(self.services.state_db, self.worker_id)  # its share moves on at once
             log.info("worker %s stopped", self.worker_id)
 
     def stop(self) -> None:

@@ -1,8 +1,10 @@
 """Escalation: fire the due steps of every unresolved alert, exactly once.
 
-A step is first recorded in the alert (a write conditional on the revision read: of two workers
-only one succeeds, and an acknowledgement that landed in between makes the write fail and the
-step is re-evaluated), then its deliveries are created with deterministic ids, then the step is
+Each alert's escalation is run by the worker that owns it (`owns`, sync/cluster/membership.py).
+A step is first recorded in the alert (a write conditional on the revision read: an
+acknowledgement that landed in between makes the write fail and the step is re-evaluated; on a
+cluster two writers can both be accepted, and the conflict sweeper merges the alert, steps and
+history united), then its deliveries are created with deterministic ids, then the step is
 marked fanned out. A worker killed between the two writes leaves `fanned_out: false`, which the
 next run completes with the recipients recorded in the step.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Callable
 
 from models.escalation import Step, due_steps, next_due_at
 from sync.alerts.outbox import Outbox, utc
@@ -24,8 +27,10 @@ log = logging.getLogger("fieldsync.escalation")
 class Escalator:
     """Runs the escalation chain from stored state."""
 
-    def __init__(self, store: AlertStore, router: Router, outbox: Outbox, chain: tuple[Step, ...]):
+    def __init__(self, store: AlertStore, router: Router, outbox: Outbox, chain: tuple[Step, ...],
+                 owns: Callable[[str], bool] | None = None):
         self.store, self.router, self.outbox, self.chain = store, router, outbox, chain
+        self.owns = owns  # which alerts this worker escalates (None: all)
         self._steps = {step.step: step for step in chain}
 
     def run(self, now: datetime | None = None, max_items: int = 1000) -> int:
@@ -35,7 +40,8 @@ class Escalator:
         for index, alert in enumerate(self.store.active()):
             if index >= max_items:
                 break
-            fired += self.escalate(alert, moment)
+            if self.owns is None or self.owns(alert["_id"]):
+                fired += self.escalate(alert, moment)
         return fired
 
     def escalate(self, alert: dict, now: datetime) -> int:

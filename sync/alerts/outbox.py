@@ -1,9 +1,13 @@
 """The outbox: one delivery document per (alert, channel, recipient, step), sent at least once.
 
-A delivery is claimed with a lease written into it (a 409 means another worker has it); a
-worker killed mid-send leaves a lease that expires, and another worker sends again with the
-same idempotency key. Failures retry at 30 s doubling to 1 h; after 24 h a delivery is dead
-and listed for people to look at.
+Who sends a due delivery is decided by ownership, not by winning a write: deliveries are split
+over the live workers by rendezvous hashing (`owns`, sync/cluster/membership.py). The sender
+writes a lease into the delivery before sending; that write is a record (a 409 says another
+process wrote the delivery meanwhile, so this one leaves it), never a claim: on a cluster a
+201 and a 202 can both answer two writers of one lease. A worker killed mid-send leaves a lease
+that expires, and the delivery's owner sends again with the same idempotency key, as does a
+second sender during a handover: receivers deduplicate on the key (`Idempotency-Key`). Failures
+retry at 30 s doubling to 1 h; after 24 h a delivery is dead and listed for people to look at.
 """
 from __future__ import annotations
 
@@ -39,8 +43,10 @@ def idempotency_key(doc_id: str) -> str:
 class Outbox:
     """Plans, claims and sends deliveries."""
 
-    def __init__(self, store: AlertStore, router: Router, channels: dict, lease_s: float = 60.0):
+    def __init__(self, store: AlertStore, router: Router, channels: dict, lease_s: float = 60.0,
+                 owns: Callable[[str], bool] | None = None):
         self.store, self.router, self.channels, self.lease_s = store, router, channels, lease_s
+        self.owns = owns  # which deliveries this worker sends (None: all)
 
     # --- planning ------------------------------------------------------------------------------
     def plan(self, alert: dict, step: Step, recipients: list[dict], now: datetime,
@@ -87,7 +93,9 @@ class Outbox:
 
     # --- sending --------------------------------------------------------------------------------
     def claim(self, delivery: dict, worker_id: str, now: datetime) -> bool:
-        """Take the lease on a due delivery; False when it is not due or someone else has it."""
+        """Record the lease on a due delivery before sending it; False when it is not due, is
+        leased, or was written meanwhile (409). True is no exclusive claim (a cluster may also
+        have accepted another sender's lease): ownership keeps a second sender rare."""
         at = iso(now)
         if delivery["state"] != "pending" or (delivery.get("next_attempt_at") or "") > at:
             return False
@@ -170,6 +178,8 @@ class Outbox:
         for delivery in self.store.due_deliveries(iso(moment), limit=max_items * 2):
             if attempted >= max_items:
                 break
+            if self.owns is not None and not self.owns(delivery["_id"]):
+                continue  # another live worker's (its handover over, or it is gone: ours)
             if not self.claim(delivery, worker_id, moment):
                 continue
             self.send(delivery, now=(lambda: moment) if now else utc)

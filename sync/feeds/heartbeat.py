@@ -1,4 +1,5 @@
-"""Worker heartbeats: each worker stamps its own document in the state database."""
+"""Worker heartbeats: each worker stamps its own document in the state database; they are also
+the worker membership that work is split by (sync/cluster/membership.py)."""
 from __future__ import annotations
 
 import time
@@ -22,6 +23,17 @@ def beat(db: Database, worker_id: str, **details: object) -> None:
             return
         except Conflict:  # two processes claiming one id: the next round reads the winner
             continue
+
+
+def leave(db: Database, worker_id: str) -> None:
+    """Remove a stopping worker's heartbeat, so the others take its share of the work at once
+    (sync/cluster/membership.py) instead of when it has gone stale."""
+    doc = db.get_or_none(PREFIX + worker_id)
+    if doc is not None:
+        try:
+            db.delete(doc["_id"], doc["_rev"])
+        except Conflict:  # beaten meanwhile: it goes stale instead
+            pass
 
 
 def heartbeats(db: Database) -> list[dict]:

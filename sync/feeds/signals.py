@@ -10,8 +10,10 @@ villages to look at, at a cost that does not grow with the number of villages.
 Writes can leave no record: a web process killed between a write and its audit record, or
 someone writing into CouchDB directly. Every web process leaves a `audit:web_start:...` record
 when it starts (a killed one is restarted by its supervisor), and reading one makes the feeds
-look at every village; the village feed also makes a full pass every `full_pass_s`
-(sync/feeds/village_feed.py), and on CouchDB 3.x `_db_updates` names directly written databases.
+look at every village (whenever the record reaches the feed: on a cluster a read right after
+a write may not list it yet, and the position is kept, so the next read sees it); the village
+feed also makes a full pass every `full_pass_s` (sync/feeds/village_feed.py), and on CouchDB 3.x
+`_db_updates` names directly written databases.
 """
 from __future__ import annotations
 
@@ -40,10 +42,14 @@ class VillageSignals:
         self.since: str | None = None
 
     def reset(self) -> None:
-        """Start from the audit database's current end (before a full pass over villages,
-        which covers everything earlier)."""
+        """Before a full pass over villages: with no position yet (a start, a failed read),
+        start from the audit feed's current end (the pass covers everything earlier). A
+        position once held is never jumped: on a cluster a record can reach the feed late,
+        after records written later, and a jump would skip it."""
+        if self.since is not None:
+            return
         try:
-            self.since = str(self.db.info()["update_seq"])
+            self.since = self.db.changes("now").last_seq
         except CouchError as exc:
             log.warning("audit feed position not read (%s): the next pass reads everything", exc)
             self.since = None
@@ -54,19 +60,21 @@ class VillageSignals:
         if self.since is None:
             return None
         villages: set[str] = set()
+        web_started = False
         try:
             while True:
                 page = self.db.changes(self.since, limit=PAGE)
                 ids = [c.get("id", "") for c in page.results]
-                if any(doc_id.startswith(WEB_START_PREFIX) for doc_id in ids):
-                    log.info("a web process started: looking at every village")
-                    self.since = None
-                    return None
+                web_started |= any(doc_id.startswith(WEB_START_PREFIX) for doc_id in ids)
                 villages.update(code for code in map(village_of, ids) if code)
                 self.since = page.last_seq
                 if len(page.results) < PAGE:
-                    return villages
+                    break
         except CouchError as exc:
             log.warning("audit feed not read (%s): looking at every village", exc)
             self.since = None
             return None
+        if web_started:  # seen whenever it reaches the feed: this read or a later one
+            log.info("a web process started: looking at every village")
+            return None
+        return villages

@@ -15,8 +15,11 @@ makes leaves an audit record naming its village), by `_db_updates` where the ser
 every village runs first, then whenever the audit feed shows that a web process started (a
 killed one may have left a write without its record), and every `full_pass_s` (30 minutes by
 default: a write straight into CouchDB leaves no record on a server without `_db_updates`).
-On a full pass a village whose `update_seq` equals the one seen at the end of its last read
-costs a single `GET /db` (sequences are compared for equality only, never ordered).
+On a full pass a village costs one `_changes` read from its stored checkpoint: an empty answer
+is how "unchanged" is decided (sequences are opaque: a cluster's `update_seq` of `GET /db` never
+equals the feed's `last_seq`, so comparing them decides nothing). Only villages this worker owns
+are read (`owns`, sync/cluster/membership.py: villages split over the live workers); a village
+it gains from another worker is read at once, from the stored checkpoint.
 
 Transitions that have `on_batch(changes, village)` get each page's matching changes at once
 (one read and one write of what they derive); when it raises, the page is taken one change at
@@ -60,7 +63,8 @@ class VillageFeed:
     def __init__(self, couch: CouchServer, names: DatabaseNames, directory: Directory,
                  state_db: Database, consumer: str, transitions: list[Transition],
                  batch: int = 200, max_retries: int = 3, registry_cache_s: float = 30.0,
-                 full_pass_s: float = 1800.0, include_docs: bool = True, parallel: int = 1):
+                 full_pass_s: float = 1800.0, include_docs: bool = True, parallel: int = 1,
+                 owns: Callable[[str], bool] | None = None):
         self.couch, self.names, self.directory, self.state_db = couch, names, directory, state_db
         self.consumer, self.transitions, self.batch = consumer, list(transitions), batch
         self.max_retries, self.registry_cache_s, self.full_pass_s = (
@@ -75,7 +79,9 @@ class VillageFeed:
         self._pending: set[str] = set()
         self._checkpoints: dict[str, dict | None] = {}
         self._last_full_pass = -float("inf")
-        self._seen: dict[str, str] = {}
+        # which villages are this worker's (None: all; the worker sets its membership's)
+        self.owns = owns
+        self._owned: set[str] | None = None
         self._failures: dict[tuple, int] = {}
         self._villages: tuple[float, list[str]] = (-float("inf"), [])
         self._directory_seq: str | None = None
@@ -88,14 +94,18 @@ class VillageFeed:
         again only when the directory database has changed (one `GET /db` to find out)."""
         fetched_at, codes = self._villages
         if time.monotonic() - fetched_at > self.registry_cache_s:
-            seq = None
-            try:
-                seq = str(self.directory.db.info()["update_seq"])
+            changed, position = True, None
+            try:  # unchanged = the directory's feed has nothing after the position kept
+                if self._directory_seq is not None:
+                    changed = bool(self.directory.db.changes(self._directory_seq,
+                                                             limit=1).results)
+                position = self.directory.db.changes("now").last_seq if changed \
+                    else self._directory_seq
             except CouchError as exc:
                 log.warning("directory not read (%s): using the villages known", exc)
-            if seq is None or seq != self._directory_seq:
+            if changed:
                 codes = self.directory.villages()
-            self._villages, self._directory_seq = (time.monotonic(), codes), seq
+            self._villages, self._directory_seq = (time.monotonic(), codes), position
         return codes
 
     def _candidates(self) -> tuple[list[str], bool]:
@@ -103,7 +113,7 @@ class VillageFeed:
         every one on a full pass (the first, then every `full_pass_s`; not named); otherwise
         those the audit feed or `_db_updates` name, plus those whose last read found something
         (a worker's own writes, such as merged conflicts)."""
-        villages = self.villages()
+        villages = self._owned_villages()
         if time.monotonic() - self._last_full_pass > self.full_pass_s:
             return self._full_pass(villages)
         named = set(self._pending)
@@ -114,9 +124,28 @@ class VillageFeed:
         updated = self._poll_db_updates()
         if updated is not None:
             named |= {code for code in villages if self.names.village(code) in updated}
+        if self.owns is not None:
+            named = {code for code in named if self.owns(code)}
         self._pending.difference_update(named)
         # a village the cached registry does not list yet is looked at all the same
         return [code for code in villages if code in named] + sorted(named - set(villages)), True
+
+    def _owned_villages(self) -> list[str]:
+        """The registry's villages this worker owns; one it has just gained (a worker left,
+        or joined and its handover ended) is read at once from its stored checkpoint."""
+        villages = self.villages()
+        if self.owns is None:
+            return villages
+        owned = [code for code in villages if self.owns(code)]
+        if self._owned is not None:
+            gained = set(owned) - self._owned
+            if gained:
+                log.info("%s: %d villages handed over to this worker", self.consumer, len(gained))
+                self._pending |= gained
+            self._checkpoints = {code: cp for code, cp in self._checkpoints.items()
+                                 if code in owned}  # another worker moved those meanwhile
+        self._owned = set(owned)
+        return owned
 
     def _full_pass(self, villages: list[str]) -> tuple[list[str], bool]:
         self.signals.reset()  # first: what is written during the pass is named next round
@@ -203,20 +232,11 @@ class VillageFeed:
 
     def follow(self, village: str, max_items: int | None = None, named: bool = False) -> int:
         """Handle one village's changes since its checkpoint; returns how many were handled.
-        `named`: the village is known to have news (no `GET /db` to find out)."""
+        (`named`: the village is known to have news; either way the feed itself decides.)"""
         db = self.couch.database(self.names.village(village))
-        update_seq = None
-        if not named:
-            try:
-                update_seq = str(db.info()["update_seq"])
-            except NotFound:
-                return 0
-            if self._seen.get(village) == update_seq:
-                return 0
         checkpoint = self._checkpoint(village)
         since = start = checkpoint["since"] if checkpoint else "0"
         handled = 0
-        complete = False
         while max_items is None or handled < max_items:
             limit = self.batch if max_items is None else min(self.batch, max_items - handled)
             page = db.changes(since, limit=limit, include_docs=self.include_docs,
@@ -231,16 +251,10 @@ class VillageFeed:
                     since = str(page.results[done - 1]["seq"])
                 break
             since = page.last_seq
-            if len(page.results) < limit:
-                complete = True
+            if len(page.results) < limit:  # an empty page: nothing new (the idle answer)
                 break
         if since != start:
             self._save_checkpoint(village, checkpoint, since)
-        if complete and update_seq is not None and since == update_seq:
-            # only skip this village later when the feed itself has reached the sequence the
-            # database reported: pouchdb-server can report a write in `update_seq` a moment
-            # before its changes feed lists it (sequences are compared for equality only)
-            self._seen[village] = update_seq
         return handled
 
     def _attach_docs(self, db: Database, changes: list[dict]) -> None:

@@ -18,6 +18,7 @@ from models.case_state import fold
 from models.doc_ids import type_of_id
 from models.duplicates import hashed_identities, near_duplicate_key, town_of
 from models.household import INDICATORS
+from models.household_merge import revision_order
 from models.identity import mask_id_number, mask_phone
 from sync.couch.client import Database
 from sync.reconcile.duplicates import DuplicateIndex
@@ -92,7 +93,9 @@ class CentralView:
                 return 0
             # on the first attempt the entries of households and requests at their first
             # revision are taken to be new and written without a read (a 409 means one was
-            # there after all: the next attempt reads every entry)
+            # there after all: the next attempt reads every entry; on a cluster a racing write
+            # can instead be accepted as well, 202, and the entry left in conflict: the
+            # worker's sweeper recomputes it with merge_entries)
             fresh = self._first_revisions(village, changes) if attempt == 0 else set()
             read = [key for key in keys if key not in fresh]
             rows = self.db.all_docs(keys=read, include_docs=True)["rows"] if read else []
@@ -185,6 +188,31 @@ class CentralView:
                                         head.get("id_number")))
         entry.setdefault("latest_verification", None)
         return entry
+
+
+def merge_entries(leaves: list[dict]) -> dict:
+    """A central view entry a cluster left in conflict, recomputed from its leaves: the
+    household or request as of its latest source revision, the latest verification by the
+    device's time, the union of the case's events (each at its latest revision) and the case
+    state folded again from them. The same whatever order the leaves come in."""
+    def source(leaf: dict) -> tuple:
+        return (revision_order(str(leaf.get("source_rev") or leaf.get("request_rev") or "")),
+                revision_order(leaf.get("_rev", "")))
+    merged = copy.deepcopy(max(leaves, key=source))
+    visits = [leaf["latest_verification"] for leaf in leaves if leaf.get("latest_verification")]
+    if visits:
+        merged["latest_verification"] = max(visits, key=lambda v: (v["order"], v.get("rev") or ""))
+    if merged.get("type") == "central_case":
+        events: dict[str, dict] = {}
+        for leaf in leaves:
+            for event_id, event in (leaf.get("events") or {}).items():
+                held = events.get(event_id)
+                if held is None or revision_order(str(event.get("_rev"))) > \
+                        revision_order(str(held.get("_rev"))):
+                    events[event_id] = event
+        merged["events"] = events
+        merged["state"] = _state(events)
+    return merged
 
 
 def _content(doc: dict | None) -> dict | None:

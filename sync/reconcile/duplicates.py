@@ -6,7 +6,9 @@ When a group holds two or more households a review task is opened
 (`review:duplicate_id:<hash prefix>`, `review:near_duplicate:<hash prefix>`); nothing is ever
 merged automatically. Index documents are read and written a page of changes at a time, only
 where a household's listing changes; updates are idempotent and retried on 409, so a re-sent
-document, a replayed change or two workers racing never add anything twice.
+document, a replayed change or two workers racing never add anything twice. On a cluster two
+pages creating one index at once may both be accepted (201 + 202) and leave it in conflict: the
+worker's sweeper (sync/cluster/server_conflicts.py) merges it with `merge_index`.
 
 (A CouchDB view over the central entries would spare the index documents; measured on
 pouchdb-server, its indexing cost twice their writes: docs/performance.md.)
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 
 from models.doc_ids import review_task_id
+from models.household_merge import revision_order
 from sync.couch.client import Conflict, Database
 from sync.clock import utc_now
 
@@ -120,6 +123,32 @@ class DuplicateIndex:
                 return
             except Conflict:
                 continue
+
+    def merge_index(self, leaves: list[dict]) -> dict:
+        """A duplicate index a cluster left in conflict (two villages' pages created it at
+        once, 201 + 202): the union of its leaves' households, recomputed against the central
+        view (a member whose entry no longer lists this hash leaves the group), and the review
+        task of the group opened if it now holds two households."""
+        index_id = leaves[0]["_id"]
+        members: dict[str, dict] = {}
+        for leaf in sorted(leaves, key=lambda doc: doc.get("_rev", "")):
+            members.update(leaf.get("households") or {})
+        keys = {member: "hh:" + member.replace("/", ":", 1) for member in members}
+        rows = self.central_db.all_docs(keys=sorted(keys.values()), include_docs=True)["rows"]
+        entries = {row["key"]: row.get("doc") for row in rows}
+        prefix, _, digest = index_id.partition(":")
+        for member, key in keys.items():
+            entry = entries.get(key)
+            if entry is None:  # indexes are written before the entry: keep it
+                continue
+            listed = digest in (entry.get("id_hashes") or {}) if prefix == "idn" \
+                else entry.get("near_key") == digest
+            if entry.get("deleted") or not listed:
+                del members[member]
+        if len(members) >= 2:
+            self._ensure_task(index_id, members)
+        return {**max(leaves, key=lambda doc: revision_order(doc.get("_rev", ""))),
+                "households": members}
 
 
 def _index_doc(index_id: str, households: dict) -> dict:

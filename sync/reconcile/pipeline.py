@@ -17,7 +17,8 @@ from models.duplicates import hashing_key
 from models.household import household_schema
 from models.household_merge import latest_stamp, set_value
 from models.validation import describe_errors
-from sync.reconcile.central_view import CentralView
+from sync.cluster.server_conflicts import ServerConflicts, default_merges
+from sync.reconcile.central_view import CentralView, merge_entries
 from sync.gateway.audit import AuditTrail
 from sync.reconcile.conflicts import ConflictResolver, ConflictTransition
 from sync.couch.client import Conflict, CouchServer, Database
@@ -72,7 +73,18 @@ class ReconciliationDesk:
         """Reconcile what changed in every village since the stored checkpoints (until nothing
         is left, or a limit: items, seconds, `stop()`)."""
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
-        return self.feed.sweep(max_items=max_items, deadline=deadline, stop=stop)
+        handled = self.feed.sweep(max_items=max_items, deadline=deadline, stop=stop)
+        # what two of our writes left in conflict on a cluster (201 + 202), merged at once
+        self.server_conflicts.sweep([self.names.central, self.names.review])
+        return handled
+
+    @cached_property
+    def server_conflicts(self) -> ServerConflicts:
+        """The sweeper of the central and review databases, with the central view's merges."""
+        merges = default_merges()
+        merges.update(central_household=merge_entries, central_case=merge_entries,
+                      central_duplicate_index=self.central_view.duplicates.merge_index)
+        return ServerConflicts(self.couch, self.names, merges)
 
     def ensure_village_designs(self) -> int:
         """Bring every known village's design document up to date (the conflicts view)."""
@@ -130,7 +142,7 @@ def decide_household_task(desk: ReconciliationDesk, task_id: str, username: str,
             continue
     else:
         raise RuntimeError(f"{doc_id} kept changing")
-    decision = {"field": path, "value": value, "pick": pick, "edited": pick is None, "rev": rev,
+    decision = {"field": path, "pick": pick, "edited": pick is None, "rev": rev,
                 "stamp": stamps[path]}
     AuditTrail(desk.couch.database(desk.names.audit)).record_office_write(
         task["village_code"], username, doc_id, rev, {"review_task": task_id, **decision})

@@ -25,6 +25,13 @@ from models import hlc
 from models.examples import example
 from server.embedded_couchdb import free_port
 
+
+@pytest.fixture
+def settings(settings, cluster_couch):
+    """Every test here runs on a single node and through the cluster proxy (a CouchDB cluster's
+    behaviour: tests/support/cluster_proxy.py)."""
+    return cluster_couch.settings(settings)
+
 VILLAGES = {"441226101201": ["chen.zq", "chen.two", "chen.three"],
             "441226101202": ["li.xy", "li.two"]}
 FIELDS = ("address", "notes", "income_per_capita_fen", "phones")
@@ -100,7 +107,9 @@ def test_no_value_is_lost_while_parts_are_killed(provisioned, cli_env, tmp_path)
                 provisioned.directory.reset_password(username, "device-pass-1")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**cli_env, "FIELDSYNC_HTTP_PORT": str(port), "FIELDSYNC_ALERT_SWEEP_INTERVAL_S": "1"}
+    env = {**cli_env, "FIELDSYNC_HTTP_PORT": str(port), "FIELDSYNC_ALERT_SWEEP_INTERVAL_S": "1",
+           # a SIGKILLed worker's villages pass to its restarted successor within 5 s
+           "FIELDSYNC_HEARTBEAT_INTERVAL_S": "1", "FIELDSYNC_HEARTBEAT_STALE_S": "5"}
     web, worker = Part("web", env, tmp_path / "web.log"), Part("worker", env, tmp_path / "worker.log")
     web.start()
     worker.start()

@@ -8,7 +8,6 @@ import uuid
 import pytest
 
 from models.examples import example
-from sync.reconcile.pipeline import ReconciliationDesk
 
 
 @pytest.fixture
@@ -123,8 +122,8 @@ def test_a_second_pass_and_a_replay_write_nothing(provisioned):
     state = provisioned.state_db
     for doc in list(state.docs_with_prefix("checkpoint:reconcile:")):
         state.delete(doc["_id"], doc["_rev"])
-    desk = ReconciliationDesk(provisioned.couch, provisioned.names,
-                              provisioned.settings.secret_key)  # the restarted worker
+    provisioned.__dict__.pop("reconciliation", None)  # the restarted worker
+    desk = provisioned.reconciliation
     assert desk.run() == first_run
     assert (snapshot(central), snapshot(review)) == before
 

@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -42,6 +42,15 @@ import pytest
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "content-length", "host",
               "accept-encoding"}
+
+
+@dataclass
+class Arrival:
+    """A write of one (database, id, parent revision) as it arrived, and how it ended."""
+    at: float
+    serial: int
+    ok: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class ClusterProxy:
@@ -66,6 +75,7 @@ class ClusterProxy:
         self._to_upstream: dict[str, object] = {}
         self._db_events: list[tuple[float, str, str]] = []
         self._local = threading.local()
+        self._stopped = False
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -100,6 +110,7 @@ class ClusterProxy:
         return self
 
     def stop(self) -> None:
+        self._stopped = True
         self.server.shutdown()
         self.server.server_close()
         with self._lock:
@@ -169,6 +180,10 @@ class ClusterProxy:
             self._pass(handler, method, handler.path, body, headers)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+        except Exception:  # noqa: BLE001 - a read cut short by stop() is no test failure
+            handler.close_connection = True
+            if not self._stopped:
+                raise
 
     def _pass(self, handler, method: str, path: str, body: bytes | None, headers: dict) -> None:
         """Forward as is, streaming the answer (feeds, attachments)."""
@@ -320,25 +335,38 @@ class ClusterProxy:
             payload.setdefault("_id", segments[1])
             if "rev" in query and "_rev" not in payload:
                 payload["_rev"] = query["rev"]
+        mine: list[Arrival | None] = []
         with self._lock:
             self._serial += 1
-            serial, arrived = self._serial, time.monotonic()
+            arrived = time.monotonic()
             for doc in docs:
                 if isinstance(doc, dict) and isinstance(doc.get("_id"), str):
                     key = (db, doc["_id"], doc.get("_rev"))
                     seen = [a for a in self._arrivals.get(key, [])
-                            if arrived - a[0] <= self.conflict_window_s]
-                    self._arrivals[key] = seen + [(arrived, serial)]
-        response = self._upstream(method, path, body, headers)
-        raw = response.read()
+                            if arrived - a.at <= self.conflict_window_s]
+                    mine.append(Arrival(arrived, self._serial))
+                    self._arrivals[key] = seen + [mine[-1]]
+                else:
+                    mine.append(None)
+        try:
+            response = self._upstream(method, path, body, headers)
+            raw = response.read()
+        finally:
+            for arrival in mine:
+                if arrival is not None:
+                    arrival.done.set()
         status = response.status
         try:
             answer = json.loads(raw)
         except ValueError:
             return _answer(handler, status, raw, raw=True)
         rows = answer if bulk and isinstance(answer, list) else [answer]
-        losers = [(index, doc) for index, (doc, row) in enumerate(zip(docs, rows))
-                  if _is_conflict(row, status, bulk) and self._raced(db, doc, serial, arrived)]
+        for arrival, row in zip(mine, rows):
+            if arrival is not None:
+                arrival.ok = isinstance(row, dict) and bool(row.get("ok")) and status < 300
+        losers = [(index, doc) for index, (doc, row, arrival) in enumerate(zip(docs, rows, mine))
+                  if arrival is not None and _is_conflict(row, status, bulk)
+                  and self._raced(db, doc, arrival)]
         if losers:
             accepted = self._store_conflicting(db, [doc for _, doc in losers], headers)
             for (index, doc), rev in zip(losers, accepted):
@@ -351,13 +379,17 @@ class ClusterProxy:
         self._note_db_write(method, segments)
         _answer(handler, status, answer)
 
-    def _raced(self, db: str, doc: dict, serial: int, arrived: float) -> bool:
-        if not isinstance(doc, dict) or "_attachments" in doc or not doc.get("_id"):
+    def _raced(self, db: str, doc: dict, mine: Arrival) -> bool:
+        """Whether a refused write lost a race: another write from the same parent arrived
+        within the window and succeeded (a 409 for a document long there stays a 409)."""
+        if "_attachments" in doc:
             return False
         with self._lock:
             others = [a for a in self._arrivals.get((db, doc["_id"], doc.get("_rev")), [])
-                      if a[1] != serial and abs(arrived - a[0]) <= self.conflict_window_s]
-            return bool(others) and self._rng.random() < self.conflict_rate
+                      if a.serial != mine.serial and abs(mine.at - a.at) <= self.conflict_window_s]
+        for other in others:
+            other.done.wait(5.0)
+        return any(a.ok for a in others) and self._rng.random() < self.conflict_rate
 
     def _store_conflicting(self, db: str, docs: list[dict], headers: dict) -> list[str]:
         """Store each losing write as a sibling of the revision it was based on."""

@@ -39,6 +39,8 @@ class WebhookChannel:
         answer = post_json(self.url, body, {
             SIGNATURE_HEADER: signature(self.secret, body),
             TIMESTAMP_HEADER: str(int(time.time())),
-            DELIVERY_HEADER: delivery["idempotency_key"]}, self.timeout_s)
+            DELIVERY_HEADER: delivery["idempotency_key"],
+            # the same stable key under the header receivers' idempotency middleware knows
+            "Idempotency-Key": delivery["idempotency_key"]}, self.timeout_s)
         if not answer.ok:
             raise DeliveryFailed(f"webhook answered {answer.status}: {answer.body[:200]}")

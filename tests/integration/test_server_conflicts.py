@@ -1,0 +1,87 @@
+"""The conflict sweeper of the server databases, against the real server and through the
+cluster proxy: conflicts left by two accepted writes are merged, losers archived and deleted."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from sync.cluster.server_conflicts import ServerConflicts, default_merges
+
+
+@pytest.fixture
+def settings(settings, cluster_couch):
+    """Single node and through the cluster proxy."""
+    return cluster_couch.settings(settings)
+
+
+def _sibling(db, doc: dict, parent: str | None, tag: str) -> str:
+    """Store `doc` as one more leaf on `parent` (what a cluster's second accepted write is)."""
+    generation = int(parent.split("-")[0]) + 1 if parent else 1
+    rev_id = f"{tag:0<32}"[:32]
+    history = [rev_id] + ([parent.split("-", 1)[1]] if parent else [])
+    db.bulk_docs([{**doc, "_rev": f"{generation}-{rev_id}",
+                   "_revisions": {"start": generation, "ids": history}}], new_edits=False)
+    return f"{generation}-{rev_id}"
+
+
+def test_conflicted_alerts_and_deliveries_are_merged_and_their_losers_archived(services):
+    alerts = services.couch.database(services.names.alerts)
+    alert = {"_id": "alert:mediation:x", "type": "alert", "schema_version": 1,
+             "state": "alerted", "alerted_at": "2026-05-03T08:00:00.000Z", "history": [],
+             "steps": {"0": {"at": "2026-05-03T08:00:00.000Z", "fanned_out": True}},
+             "escalation_level": 0, "acknowledged_at": None, "resolved_at": None}
+    alerts.put(alert)
+    parent = alert["_rev"]
+    acked = {**alert, "state": "acknowledged", "acknowledged_at": "2026-05-03T08:02:00.000Z",
+             "acknowledged_by": "huang.jh",
+             "history": [{"at": "2026-05-03T08:02:00.000Z", "by": "huang.jh",
+                          "action": "acknowledged"}]}
+    escalated = {**alert, "escalation_level": 1,
+                 "steps": {**alert["steps"], "1": {"at": "2026-05-03T08:05:00.000Z",
+                                                   "fanned_out": True}}}
+    acked.pop("_rev")
+    escalated.pop("_rev")
+    _sibling(alerts, acked, parent, "a")
+    _sibling(alerts, escalated, parent, "f")
+    delivery = {"_id": "delivery:alert:mediation:x:webhook:huang.jh:0", "type": "delivery",
+                "state": "pending", "attempts": 1}
+    _sibling(alerts, {**delivery, "state": "delivered", "delivered_at": "2026-05-03T08:00:01Z"},
+             None, "a")
+    _sibling(alerts, {**delivery, "attempts": 2}, None, "f")
+    sweeper = ServerConflicts(services.couch, services.names, default_merges())
+    assert sweeper.sweep([services.names.alerts]) == 2
+    merged = alerts.get(alert["_id"], conflicts=True)
+    assert "_conflicts" not in merged
+    assert merged["state"] == "acknowledged" and merged["escalation_level"] == 1
+    assert sorted(merged["steps"]) == ["0", "1"] and len(merged["history"]) == 1
+    sent = alerts.get(delivery["_id"], conflicts=True)
+    assert "_conflicts" not in sent and sent["state"] == "delivered" and sent["attempts"] == 2
+    review = services.couch.database(services.names.review)
+    archived = list(review.docs_with_prefix("server_conflict:alerts:"))
+    assert len(archived) == 2 and all(a["losing_body"]["_id"] in (alert["_id"], delivery["_id"])
+                                      for a in archived)
+    assert sweeper.sweep([services.names.alerts]) == 0  # nothing left: idempotent
+
+
+def test_two_workers_saving_one_checkpoint_at_once_leave_one(services, cluster_couch):
+    state = services.couch.database(services.names.state)
+    barrier = threading.Barrier(2)
+
+    def save(since: str) -> None:
+        barrier.wait()
+        state.create_doc({"_id": "checkpoint:alerts:441226101201", "type": "checkpoint",
+                          "since": since, "updated_at": f"2026-05-03T08:00:0{since[0]}Z"})
+    threads = [threading.Thread(target=save, args=(seq,)) for seq in ("1-g1AAAA", "2-g1AAAA")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    stored = state.get("checkpoint:alerts:441226101201", conflicts=True)
+    if cluster_couch.cluster:  # both creates were accepted: a conflict a single node never has
+        assert stored.get("_conflicts")
+    ServerConflicts(services.couch, services.names).sweep([services.names.state])
+    stored = state.get("checkpoint:alerts:441226101201", conflicts=True)
+    assert "_conflicts" not in stored
+    if cluster_couch.cluster:
+        assert stored["since"] == "2-g1AAAA"  # the later save
