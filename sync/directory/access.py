@@ -10,7 +10,9 @@ Password checks are scrypt (~50 ms) and counted per (account, source address) an
 in CouchDB before they are made (sync/directory/lockout.py), so parallel guesses and several web
 processes get the same limits. An unknown username runs the same path with a dummy hash and gets
 the same answer as a wrong password. A password that verified recently is remembered for a few
-minutes, keyed by the stored hash (a password reset forgets it), but only once the lock allows.
+minutes per source address, keyed by the stored hash (a password reset forgets it): repeated
+requests of a device that syncs with its password cost no CouchDB request; a stranger's guesses
+from another address never meet the entry, and a wrong password from the same address drops it.
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ class Principal:
 
 
 class _VerifiedPasswords:
-    """A small LRU of (username, stored hash, password digest) that verified recently."""
+    """A small LRU of (username, source, stored hash, password digest) that verified recently."""
 
     def __init__(self, size: int = 4096, ttl_s: float = 300.0):
         self.size, self.ttl_s = size, ttl_s
@@ -71,16 +73,22 @@ class _VerifiedPasswords:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(username: str, stored_hash: str, password: str) -> tuple:
-        return username, stored_hash, hashlib.sha256(password.encode()).digest()
+    def _key(username: str, source: str, stored_hash: str, password: str) -> tuple:
+        return username, source, stored_hash, hashlib.sha256(password.encode()).digest()
 
-    def recent(self, username: str, stored_hash: str, password: str) -> bool:
+    def recent(self, username: str, source: str, stored_hash: str, password: str) -> bool:
         with self._lock:
-            seen = self._entries.get(self._key(username, stored_hash, password))
+            seen = self._entries.get(self._key(username, source, stored_hash, password))
         return seen is not None and time.monotonic() - seen < self.ttl_s
 
-    def remember(self, username: str, stored_hash: str, password: str) -> None:
-        key = self._key(username, stored_hash, password)
+    def forget(self, username: str, source: str) -> None:
+        """A wrong password came from this source: its next right one is checked afresh."""
+        with self._lock:
+            for key in [k for k in self._entries if k[:2] == (username, source)]:
+                del self._entries[key]
+
+    def remember(self, username: str, source: str, stored_hash: str, password: str) -> None:
+        key = self._key(username, source, stored_hash, password)
         with self._lock:
             self._entries[key] = time.monotonic()
             self._entries.move_to_end(key)
@@ -117,21 +125,31 @@ class Authenticator:
         """A password check, counted against (account, source) before it is made."""
         account = self.accounts.get(username) if username else None
         stored = (account or {}).get("password_hash") or ""
+        remembered = (username, source, stored)
+        if account and stored and self._verified.recent(*remembered, password):
+            # verified from this very source a moment ago, and no wrong one from it since (the
+            # entry is per source: a stranger's guesses never meet it): no CouchDB request
+            return self._password_principal(account)
         try:
             self.throttle.check(username, source)
-            if account and stored and self._verified.recent(username, stored, password):
-                return self._password_principal(account)
             attempt = self.throttle.reserve(username, source)
         except Locked as exc:
             raise AccessDenied(429, "account_locked", retry_after=exc.retry_after) from None
         right = verify_password(password, stored or self._dummy_hash)
         if not (right and account and stored):
-            locks_for = self.throttle.failed(attempt)
+            self._verified.forget(username, source)
+            try:
+                locks_for = self.throttle.failed(attempt)
+            except Locked as exc:
+                locks_for = exc.retry_after
             if locks_for:
                 raise AccessDenied(429, "account_locked", retry_after=int(locks_for))
             raise AccessDenied(401, "invalid_credentials")
-        self.throttle.succeeded(attempt)
-        self._verified.remember(username, stored, password)
+        try:
+            self.throttle.succeeded(attempt)
+        except Locked:
+            pass  # the counter kept changing: the password was right all the same
+        self._verified.remember(*remembered, password)
         return self._password_principal(account)
 
     def _password_principal(self, account: dict) -> Principal:

@@ -259,3 +259,58 @@ def test_a_stream_on_a_revoked_token_ends(alerting, client):
     ended, rest = _read_stream_until_closed(response, deadline_s=8.0)
     response.close()
     assert ended and "token_revoked" in rest
+
+
+def test_the_lock_doubles_with_each_failure_a_success_clears_it_and_the_account_has_a_ceiling(
+        services):
+    from sync.directory import lockout
+    clock = {"now": 1_000_000.0}
+    throttle = lockout.LoginThrottle(services.state_db, clock=lambda: clock["now"])
+
+    def fail(source: str = STRANGER) -> float:
+        throttle.check("chen.zq", source)
+        return throttle.failed(throttle.reserve("chen.zq", source))
+    assert [fail() for _ in range(4)] == [0, 0, 0, 0]
+    assert fail() == lockout.FIRST_LOCK_S
+    with pytest.raises(lockout.Locked) as locked:
+        fail()
+    assert locked.value.retry_after == lockout.FIRST_LOCK_S
+    clock["now"] += lockout.FIRST_LOCK_S + 1
+    assert fail() == 2 * lockout.FIRST_LOCK_S  # the next failure after a lock doubles it
+    clock["now"] += lockout.MAX_LOCK_S
+    throttle.succeeded(throttle.reserve("chen.zq", STRANGER))  # the right password clears it
+    assert [fail() for _ in range(4)] == [0, 0, 0, 0]
+    clock["now"] += lockout.SOURCE_MEMORY_S + 1  # and a day later it is forgotten
+    assert fail() == 0
+    # many sources together reach the account's ceiling: then every source waits
+    sources = [f"192.0.2.{n}" for n in range(lockout.ACCOUNT_CEILING)]
+    starts = [fail(source) for source in sources[:lockout.ACCOUNT_CEILING - 2]]
+    assert set(starts) == {0}  # with the one just above, 99 failures in this hour
+    assert fail(sources[-1]) == lockout.ACCOUNT_LOCK_S
+    with pytest.raises(lockout.Locked):
+        throttle.check("chen.zq", "198.18.0.1")
+    clock["now"] += lockout.ACCOUNT_LOCK_S + 1
+    throttle.check("chen.zq", "198.18.0.1")
+    assert throttle.purge(now=clock["now"] + 2 * lockout.SOURCE_MEMORY_S) >= 2
+
+
+def test_behind_a_proxy_the_source_is_the_forwarded_client_and_never_a_header_otherwise(
+        provisioned):
+    from dataclasses import replace
+
+    from server.app import create_app
+
+    def attempts(app, forwarded_for: str, password: str = "wrong", count: int = 1) -> list[int]:
+        client = app.test_client()
+        return [client.post("/api/v1/login", headers={"X-Forwarded-For": forwarded_for}, json={
+            "username": "chen.zq", "password": password, "device_id": "phone-0001"}).status_code
+            for _ in range(count)]
+    direct = create_app(services=provisioned)  # no proxy: the header is anyone's to write
+    assert attempts(direct, "192.0.2.1", count=5)[-1] == 429
+    assert attempts(direct, "192.0.2.2", password=PASSWORD) == [429]  # still the same peer
+    provisioned.state_db.bulk_docs([{**d, "_deleted": True} for d in
+                                    provisioned.state_db.docs_with_prefix("lockout:")])
+    provisioned.settings = replace(provisioned.settings, proxy_hops=1)
+    proxied = create_app(services=provisioned)
+    assert attempts(proxied, "192.0.2.1", count=5)[-1] == 429
+    assert attempts(proxied, "192.0.2.2", password=PASSWORD) == [200]
