@@ -78,6 +78,7 @@ export default defineConfig({
     rollupOptions: {
       input: {
         app: fileURLToPath(new URL('./index.html', import.meta.url)),
+        apply: fileURLToPath(new URL('./apply.html', import.meta.url)),
       },
     },
   },

@@ -1,5 +1,5 @@
-"""The front end built from frontend/ (Vite): the cadres' field app at /app/, served from the
-files the build wrote into mobile_api/static/app/.
+"""The front end built from frontend/ (Vite): the cadres' field app at /app/ and the villagers'
+page at /apply, served from the files the build wrote into mobile_api/static/app/.
 
 Hashed assets are cached for a year; the HTML shells, the service worker and the manifest are
 revalidated on every load, so a new release reaches phones on their next online start.
@@ -43,6 +43,12 @@ def app_root():
 def field_app():
     """The cadres' field app (扶贫干部端): an offline-first PWA."""
     return _built("index.html")
+
+
+@bp.get("/apply")
+def villagers_page():
+    """The villagers' page (群众端): file a mediation request, follow it by receipt number."""
+    return _built("apply.html")
 
 
 @bp.get("/app/<path:rest>")

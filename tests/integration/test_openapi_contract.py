@@ -94,6 +94,8 @@ def _known(live_server: str) -> dict:
                                                  "device_id": "dev-contract-1"},
                      ("POST", "/api/v1/public/mediation-requests"): {
                          **FORM, "applicant": {"name": "梁伟", "phone": "13926617777"}},
+                     ("POST", "/api/v1/public/mediation-requests/lookup"): {
+                         "receipt": filed.json()["receipt"], "phone": FORM["applicant"]["phone"]},
                      ("PUT", "/api/v1/duty-rosters/{code}"): {"on_duty": ["huang.jh"],
                                                               "leader": "huang.jh"}},
             # edges that once answered 500 (date arithmetic overflowing): now 400

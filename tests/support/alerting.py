@@ -153,6 +153,15 @@ def alerting(provisioned, webhook, mailbox):
     provisioned.alerts.close()
 
 
+@pytest.fixture
+def inbox_only(provisioned):
+    """Provisioned services with officials on duty; alerts go to the in-app inbox only."""
+    configure(provisioned, webhook_url=None, smtp_host=None)
+    add_officials(provisioned)
+    yield provisioned
+    provisioned.alerts.close()
+
+
 def mediation_request(village: str = VILLAGE, **changes) -> dict:
     """A valid mediation request with a fresh id."""
     doc = example("mediation_request")

@@ -48,6 +48,7 @@ export async function api(path, {method = 'GET', json, auth, deviceId} = {}) {
   if (!response.ok) {
     const error = new ApiError(response.status, body?.error || 'http_' + response.status,
                                body?.message, body);
+    error.retryAfter = Number(response.headers.get('Retry-After')) || null;
     if (response.status === 426) listeners.forEach((fn) => fn(error));
     throw error;
   }
