@@ -18,6 +18,7 @@ BENCHMARKS = {
     "gateway_push": "bench.gateway_push",
     "alert_latency": "bench.alert_latency",
     "reconcile": "bench.reconcile",
+    "bulk_memory": "bench.bulk_memory",
 }
 
 

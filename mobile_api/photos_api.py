@@ -1,6 +1,8 @@
 """Serving photo evidence: the display copy or thumbnail, orientation applied, EXIF stripped."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, Response, jsonify, request
 
 from mobile_api.auth import current_principal, login_required
@@ -30,5 +32,8 @@ def served_copy(village: str, doc_id: str, attachment: str):
     data = services().photo_desk.served_copy(village, doc_id, attachment, size)
     if data is None:
         raise ApiError(404, "not_found")
+    filename = quote(f"{attachment.rsplit('.', 1)[0]}-{size}.jpg", safe="")
     return Response(data, mimetype="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=3600"})
+                    headers={"Cache-Control": "private, max-age=3600",
+                             "Content-Disposition": f"inline; filename*=UTF-8''{filename}",
+                             "X-Content-Type-Options": "nosniff"})

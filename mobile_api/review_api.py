@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, request
 from mobile_api.auth import current_principal, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
+from mobile_api.json_body import request_json
 from models.duplicates import mask_identity_numbers
 from models.review_terms import MONEY_FIELDS, yuan_to_fen
 from sync.reconcile.duplicate_decisions import dismiss_duplicate, merge_duplicate
@@ -104,8 +105,8 @@ def quarantine():
 def decide(task_id: str):
     """Decide a household disagreement: `{"pick": <candidate index>}` or `{"value": ...}`."""
     principal = _reviewer(DECIDER_ROLES)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or set(body) - {"pick", "value", "value_yuan", "notes"}:
+    body = request_json()
+    if set(body) - {"pick", "value", "value_yuan", "notes"}:
         raise ApiError(400, "review_pick_invalid")
     desk = services().reconciliation
     task = desk.review_db.get_or_none(task_id)
@@ -135,9 +136,7 @@ def _decided(task: dict):
 
 def _duplicate_decision(task_id: str, decide):
     principal = _reviewer(DECIDER_ROLES)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_json")
+    body = request_json()
     desk = services().reconciliation
     task = desk.review_db.get_or_none(task_id)
     if task is None or not _visible(principal, task):

@@ -6,7 +6,7 @@ from flask import Flask
 from mobile_api import (alerts_api, alerts_stream, device_api, duty_api, health, households_api,
                         monitoring_api, openapi, pages, photo_upload_api, photos_api, public_api,
                         reports_api, review_api, session_api, sync_routes)
-from mobile_api import app_pages
+from mobile_api import app_pages, security_headers
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
     app.extensions[EXTENSION_KEY] = services or build_services(settings)
     register_error_handlers(app)
+    security_headers.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(sync_routes.bp)
     app.register_blueprint(session_api.bp)

@@ -64,7 +64,8 @@ class Services:
 
     @cached_property
     def photo_desk(self) -> PhotoDesk:
-        return PhotoDesk(self.couch, self.names)
+        return PhotoDesk(self.couch, self.names,
+                         max_pixels=int(self.settings.max_photo_megapixels * 1_000_000))
 
     @cached_property
     def mediation_intake(self) -> MediationIntake:

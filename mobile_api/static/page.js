@@ -14,6 +14,13 @@ const FieldsyncPage = (() => {
   };
   const $ = (id) => document.getElementById(id);
 
+  // the pages run under a Content-Security-Policy without inline script or style
+  // (mobile_api/security_headers.py): anything it blocks is a bug, so it fails loudly
+  document.addEventListener('securitypolicyviolation', (event) => {
+    throw new Error(`Content-Security-Policy blocked ${event.effectiveDirective}: ` +
+                    `${event.blockedURI || 'inline'} (${event.sourceFile || ''}:${event.lineNumber})`);
+  });
+
   function el(tag, className, content) {
     const node = document.createElement(tag);
     if (className) node.className = className;

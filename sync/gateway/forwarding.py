@@ -20,16 +20,19 @@ from sync.couch.client import CouchServer, Unavailable, doc_path
 from sync.couch.design import DEVICE_CHANGES_FILTER
 from sync.couch.names import DatabaseNames
 from models.doc_ids import quarantine_id
+from models.json_body import BadJson, parse_json_body
 from models.registry import DEVICE, REGISTRY
 from sync.gateway.paths import (VILLAGE_RE, PathRefused, canonical_query, check_suffix,
                                 encode_query, target_of)
+from sync.gateway.attachments import served_headers
 from sync.gateway.screening import Classifier, WriteBatch, refusal, screen_documents
 
 log = logging.getLogger("fieldsync.gateway")
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                         "te", "trailer", "transfer-encoding", "upgrade", "server", "set-cookie",
-                        "www-authenticate", "content-encoding"})
+                        "www-authenticate", "content-encoding", "x-powered-by", "x-couch-request-id",
+                        "x-couchdb-body-time", "x-couch-stack-hash", "x-couchdb-requested-path"})
 READ_ONLY_POSTS = frozenset({"_revs_diff", "_bulk_get", "_all_docs", "_changes"})
 WRITTEN_ONCE = frozenset(name for name, spec in REGISTRY.items() if spec.owner == DEVICE)
 
@@ -53,6 +56,9 @@ class GatewayLimits:
     max_attachment_bytes: int = 10 * 1024 * 1024
     longpoll_cap_ms: int = 30_000
     max_held_longpolls: int = 8
+    # per _bulk_docs: PouchDB sends batch_size (100) documents; a visit is ~60 JSON values
+    max_bulk_docs: int = 1000
+    max_bulk_values: int = 200_000
 
 
 @dataclass
@@ -116,7 +122,10 @@ class SyncGateway:
             return self._changes(req)
         if target.kind == "doc" and method == "PUT":
             return self._put_doc(req)
-        return self._stream(req, method, target.suffix)
+        served = self._stream(req, method, target.suffix)
+        if target.kind == "attachment":
+            served.headers = served_headers(served.status, served.headers, target.attachment)
+        return served
 
     @staticmethod
     def _require(method: str, allowed: set[str]) -> None:
@@ -203,16 +212,21 @@ class SyncGateway:
         return Forwarded(upstream.status_code, headers, [upstream.content])
 
     # --- writes -----------------------------------------------------------------------------
-    def _parse_json(self, req: SyncRequest) -> object:
+    def _parse_json(self, req: SyncRequest) -> dict:
+        """The body as strict JSON (models/json_body.py): an object, else 400 bad_json."""
         try:
-            return json.loads(req.body or b"null")
-        except ValueError:
+            return parse_json_body(req.body, expect_object=True)
+        except BadJson as exc:
+            log.info("bad JSON from %s (request %s): %s", req.principal and req.principal.username,
+                     req.request_id, exc.problem)
             raise GatewayError(400, "bad_json") from None
 
     def _bulk_docs(self, req: SyncRequest) -> Forwarded:
+        self._bound_bulk_docs(req.body, None)
         body = self._parse_json(req)
-        if not isinstance(body, dict) or not isinstance(body.get("docs"), list):
+        if not isinstance(body.get("docs"), list):
             raise GatewayError(400, "bad_bulk_docs")
+        self._bound_bulk_docs(req.body, body["docs"])
         new_edits = body.get("new_edits", True) is not False
         batch = screen_documents(body["docs"], req, self.limits.max_attachment_bytes,
                                  self.classify)
@@ -223,6 +237,7 @@ class SyncGateway:
                                        headers={"Content-Type": "application/json"},
                                        idempotent=not new_edits)
         elif batch.accepted:
+            req.body = b""  # not sent on: one copy of the batch less while the new body is made
             payload = {"docs": [entry.doc for entry in batch.accepted]}
             if not new_edits:
                 payload["new_edits"] = False
@@ -233,6 +248,20 @@ class SyncGateway:
             results.extend(upstream)
         self._after_write(batch)
         return _json_answer(201, results)
+
+    def _bound_bulk_docs(self, raw: bytes, docs: list | None) -> None:
+        """413 for more documents than max_bulk_docs; before parsing, for more JSON values than
+        max_bulk_values (an upper bound read from the bytes: every value but a container's first
+        follows a comma), as parsed tiny values cost ten times their bytes in memory."""
+        limits = self.limits
+        if docs is not None and len(docs) > limits.max_bulk_docs:
+            raise GatewayError(413, "bulk_docs_too_many", limit=limits.max_bulk_docs,
+                               count=len(docs))
+        if docs is None:
+            values = raw.count(b",") + raw.count(b"{") + raw.count(b"[")
+            if values > limits.max_bulk_values:
+                raise GatewayError(413, "bulk_docs_too_many", limit=limits.max_bulk_docs,
+                                   count=f">{values // 60}")
 
     def _put_doc(self, req: SyncRequest) -> Forwarded:
         doc = self._parse_json(req)

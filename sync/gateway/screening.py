@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from models.messages import both, message, size_limit
 from models.registry import REJECT, Verdict
+from sync.gateway.attachments import ATTACHMENT_TYPES, media_type
 
 if TYPE_CHECKING:
     from sync.gateway.forwarding import SyncRequest
@@ -79,6 +80,23 @@ def attachment_bytes(doc: dict) -> int:
     return largest
 
 
+def attachment_type_refusal(doc: dict) -> dict | None:
+    """The refusal for a new attachment (not a stub) whose type is not a photo type, if any
+    (a text/html "photo" would otherwise be served from the app's origin)."""
+    attachments = doc.get("_attachments") or {}
+    if not isinstance(attachments, dict):
+        return refusal(doc, "malformed_document")
+    for name, attachment in sorted(attachments.items()):
+        if not isinstance(attachment, dict):
+            return refusal(doc, "malformed_document")
+        if attachment.get("stub") is True:
+            continue
+        content_type = attachment.get("content_type")
+        if media_type(content_type) not in ATTACHMENT_TYPES:
+            return refusal(doc, "attachment_type", 415, name=name, content_type=content_type or "-")
+    return None
+
+
 def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
                      classify: Classifier) -> WriteBatch:
     """Split a write into forwarded documents and per-document refusals."""
@@ -91,6 +109,10 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
         reserved = sorted(k for k in doc if k.startswith("_") and k not in SPECIAL_MEMBERS)
         if reserved:
             batch.rejections.append(refusal(doc, "reserved_field", 403, field=reserved[0]))
+            continue
+        wrong_type = attachment_type_refusal(doc)
+        if wrong_type:
+            batch.rejections.append(wrong_type)
             continue
         size = attachment_bytes(doc)
         if size > max_attachment_bytes:

@@ -2,8 +2,10 @@
 copies, and fingerprint it. Pillow is used here and nowhere else.
 
 - Refused with a reason code: not an image (`photo_not_image`), an unsupported format
-  (`photo_format`), a decompression bomb (more than MAX_PIXELS, `photo_too_many_pixels`, checked
-  from the header before any pixel is decoded), a truncated or corrupt file (`photo_corrupt`).
+  (`photo_format`), too many pixels (more than the configured limit, 24 MP by default,
+  `FIELDSYNC_MAX_PHOTO_MEGAPIXELS`: `photo_too_many_pixels`, read from the header before any
+  pixel is decoded, so a 115 KB PNG of 39.7 MP costs nothing), a truncated or corrupt file
+  (`photo_corrupt`).
 - Kept as facts: format, size, capture time (EXIF DateTimeOriginal) and GPS position.
 - Served copies: the EXIF orientation applied, all metadata stripped, a display image (long edge
   at most 1600 px) and a thumbnail (at most 256 px), both JPEG.
@@ -19,7 +21,9 @@ from datetime import datetime
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_PIXELS = 40_000_000          # a 40-megapixel phone photo is the largest we expect
+MAX_PIXELS = 24_000_000          # default limit: a 24-megapixel phone photo (6000 x 4000)
+HARD_MAX_PIXELS = 100_000_000    # Pillow's own bomb guard: no configured limit goes above it
+Image.MAX_IMAGE_PIXELS = HARD_MAX_PIXELS  # warns above, refuses above twice (made an error below)
 DISPLAY_EDGE, THUMB_EDGE = 1600, 256
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO"})
 PHASH_MATCH_DISTANCE = 6
@@ -68,28 +72,28 @@ def image_media_type(data: bytes) -> str | None:
     return None
 
 
-def _open(data: bytes) -> Image.Image:
+def _open(data: bytes, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard (beyond ~89 MP) fires from the header alone, before decoding
-        raise PhotoRejected("photo_too_many_pixels", pixels="?", limit=MAX_PIXELS) from None
+        raise PhotoRejected("photo_too_many_pixels", pixels="?", limit=max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise PhotoRejected("photo_not_image") from None
     if image.format not in ALLOWED_FORMATS:
         raise PhotoRejected("photo_format", format=image.format or "?")
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise PhotoRejected("photo_too_many_pixels", pixels=width * height, limit=MAX_PIXELS)
+    if width * height > max_pixels:
+        raise PhotoRejected("photo_too_many_pixels", pixels=width * height, limit=max_pixels)
     return image
 
 
-def _decode(data: bytes) -> Image.Image:
+def _decode(data: bytes, max_pixels: int) -> Image.Image:
     """Open and fully decode, so a truncated or corrupt file is caught here."""
-    _open(data).verify()  # structure check; the image must be reopened afterwards
-    image = _open(data)
+    _open(data, max_pixels).verify()  # structure check; the image must be reopened afterwards
+    image = _open(data, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -151,8 +155,10 @@ def hamming(a: str, b: str) -> int:
 
 
 def _jpeg(image: Image.Image, edge: int) -> bytes:
-    copy = image.copy()
-    copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    # resized straight from the decoded image (no full-size copy first): 72 MB less at 24 MP
+    scale = min(1.0, edge / max(image.size))
+    copy = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                        Image.Resampling.LANCZOS, reducing_gap=3.0) if scale < 1 else image.copy()
     if copy.mode not in ("RGB", "L"):
         copy = copy.convert("RGB")
     out = io.BytesIO()
@@ -160,14 +166,15 @@ def _jpeg(image: Image.Image, edge: int) -> bytes:
     return out.getvalue()
 
 
-def process_photo(data: bytes) -> ProcessedPhoto:
+def process_photo(data: bytes, max_pixels: int = MAX_PIXELS) -> ProcessedPhoto:
     """Check one photo and derive everything kept of it; raises PhotoRejected."""
     if not data:
         raise PhotoRejected("photo_not_image")
-    image = _decode(data)
+    image = _decode(data, min(max_pixels, HARD_MAX_PIXELS))
     captured_at, gps = capture_facts(image)
-    upright = ImageOps.exif_transpose(image)
-    return ProcessedPhoto(format=image.format or "?", width=upright.width, height=upright.height,
+    photo_format = image.format or "?"
+    upright = ImageOps.exif_transpose(image, in_place=True) or image  # no full-size copy
+    return ProcessedPhoto(format=photo_format, width=upright.width, height=upright.height,
                           captured_at=captured_at, gps=gps, phash=dhash(upright),
                           display_jpeg=_jpeg(upright, DISPLAY_EDGE),
                           thumbnail_jpeg=_jpeg(upright, THUMB_EDGE))

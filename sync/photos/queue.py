@@ -21,7 +21,8 @@ from sync.couch.client import Conflict, CouchError, CouchServer, Database
 from sync.clock import utc_now
 from sync.photos.feedback import photo_feedback
 from sync.couch.names import DatabaseNames
-from sync.photos.checks import PHASH_MATCH_DISTANCE, PhotoRejected, hamming, process_photo
+from sync.photos.checks import (MAX_PIXELS, PHASH_MATCH_DISTANCE, PhotoRejected, hamming,
+                                process_photo)
 from sync.gateway.screening import WriteBatch
 
 log = logging.getLogger("fieldsync.photos")
@@ -38,8 +39,8 @@ def _key(*parts: str) -> str:
 class PhotoDesk:
     """Queues, processes and serves photo evidence."""
 
-    def __init__(self, couch: CouchServer, names: DatabaseNames):
-        self.couch, self.names = couch, names
+    def __init__(self, couch: CouchServer, names: DatabaseNames, max_pixels: int = MAX_PIXELS):
+        self.couch, self.names, self.max_pixels = couch, names, max_pixels
 
     @property
     def db(self) -> Database:
@@ -107,7 +108,7 @@ class PhotoDesk:
                                          "attachment", "digest", "household_id")},
                   "bytes": len(data), "processed_at": utc_now()}
         try:
-            photo = process_photo(data)
+            photo = process_photo(data, self.max_pixels)
         except PhotoRejected as exc:
             record.update(status="refused", code=exc.code)
             village_db.create_doc(photo_feedback(job, exc.code, exc.params, record["processed_at"]))

@@ -24,6 +24,12 @@ function run(script, pageOptions = {}) {
       const page = await browser.newPage({viewport: {width: 390, height: 844}, locale: 'zh-CN',
                                           ...pageOptions});  // a phone
       page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
+      // a CSP violation (Chromium logs it as a console error) fails the test like a page error
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && msg.text().includes('Content Security Policy')) {
+          out.steps.push(`pageerror: ${msg.text()}`);
+        }
+      });
       await script(input, page, out);
     } finally {
       await browser.close();
