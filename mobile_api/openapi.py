@@ -43,6 +43,14 @@ PublicMediationRequest = Schema.from_dict({
         "description": "12-digit village code (村级行政区划代码)", "example": "441226101201"}),
     **{name: MediationRequestSchema._declared_fields[name] for name in PUBLIC_FORM_FIELDS},
 }, name="PublicMediationRequest")
+PublicLookup = Schema.from_dict({
+    # `POST /api/v1/public/mediation-requests/lookup`: the receipt and the applicant's phone
+    "receipt": fields.String(required=True, metadata={
+        "description": "receipt number given at filing (case, spaces and dashes ignored)",
+        "example": "7K3QX-9M2PA"}),
+    "phone": fields.String(required=True, metadata={
+        "description": "the applicant's mobile number as filed", "example": "13926611234"}),
+}, name="PublicLookup")
 
 
 class ReviewDecision(Schema):
@@ -111,7 +119,16 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
     "FeedbackList": obj(("feedback", "count"), feedback=arr(ANY_OBJ), count=INT),
     "HouseholdPage": obj(("page", "per_page", "total", "households"), page=INT, per_page=INT,
                          total=INT, households=arr(ANY_OBJ)),
-    "Filed": obj(("ok", "id", "village_code"), ok=BOOL, id=STR, village_code=STR),
+    "Filed": obj(("ok", "id", "village_code"), ok=BOOL, id=STR, village_code=STR, receipt=STR),
+    "PublicVillages": obj(("towns",), towns=arr(obj(("code", "name", "villages"), code=STR,
+                                                    name=STR, county_name=NSTR,
+                                                    villages=arr(obj(("code", "name"), code=STR,
+                                                                     name=STR))))),
+    "RequestProgress": obj(("receipt", "status"), receipt=STR, status={
+        "type": "string", "enum": ["received", "acknowledged", "assigned", "resolved"]},
+        village_name=NSTR, town_name=NSTR, category=NSTR, filed_at=NSTR, acknowledged_at=NSTR,
+        assigned_at=NSTR, mediator={"type": "object", "nullable": True, "properties": {
+            "name": STR}}, resolved_at=NSTR, outcome=NSTR),
     "PhotoBacklog": obj(("pending", "dead"), pending=INT, dead=INT),
     "PhotoStored": obj(("ok", "created", "village_code", "doc_id", "attachment", "rev",
                         "photo_url"), ok=BOOL, created=BOOL, village_code=STR, doc_id=STR,
@@ -243,7 +260,19 @@ ENDPOINTS: list[Op] = [
        {429: ["rate_limited"], 503: ["couchdb_unavailable"]}, auth=False,
        body=PublicMediationRequest,
        description="No account. At most 10 filings an hour per IP address and 3 a day per "
-                   "phone number: 429 `rate_limited` with `Retry-After`."),
+                   "phone number: 429 `rate_limited` with `Retry-After`. The answer's "
+                   "`receipt` is what the villager keeps to follow the request."),
+    Op("post", "/api/v1/public/mediation-requests/lookup", "public",
+       "A villager follows their request by receipt and phone 群众查询办理进度",
+       {200: ("the stage (受理/签收/分派/办结), when, and the mediator's name", "RequestProgress")},
+       {404: ["receipt_not_found"], 429: ["rate_limited"]}, auth=False, body=PublicLookup,
+       description="No account. A wrong phone is answered exactly as an unknown receipt (404 "
+                   "`receipt_not_found`). At most 30 lookups an hour per IP address and 10 a "
+                   "day per receipt: 429 `rate_limited` with `Retry-After`. Only requests "
+                   "filed online can be looked up."),
+    Op("get", "/api/v1/public/villages", "public",
+       "Towns and their villages, for the filing form 镇街和村（社区）列表",
+       {200: ("every town with its villages (codes and names)", "PublicVillages")}, auth=False),
     # photos
     Op("get", "/api/v1/photos/backlog", "photos", "Photos waiting for processing 待处理照片",
        {200: ("pending and dead photo jobs", "PhotoBacklog")}),
