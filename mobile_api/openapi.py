@@ -473,7 +473,7 @@ SYNC_DESCRIPTION = (
     "`sync_endpoint_unknown` or 405. Answers follow the CouchDB HTTP API; errors use the body "
     "below (plus CouchDB's `error`/`reason`). See docs/api.md. 设备同步接口（CouchDB 复制协议）.")
 SYNC_ERRORS = {400: ["bad_request", "bad_json", "bad_bulk_docs", "feed_not_supported",
-                     "filter_not_supported", "id_mismatch"],
+                     "filter_not_supported", "id_mismatch", "put_query_unsupported"],
                403: ["village_forbidden"], 404: ["village_unknown", "sync_endpoint_unknown",
                                                  "not_found"],
                405: ["method_not_allowed"], 413: ["payload_too_large", "bulk_docs_too_many"],

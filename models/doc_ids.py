@@ -25,7 +25,7 @@ PREFIXES: dict[str, str] = {
     "audit_entry": "audit",
 }
 TYPES_BY_PREFIX = {prefix: doc_type for doc_type, prefix in PREFIXES.items()}
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def new_doc_id(doc_type: str) -> str:
@@ -42,7 +42,8 @@ def type_of_id(doc_id: str) -> str | None:
 def is_client_id(doc_id: str, doc_type: str) -> bool:
     """Whether `doc_id` is "<prefix of doc_type>:<canonical lower-case uuid>"."""
     prefix, sep, key = doc_id.partition(":") if isinstance(doc_id, str) else ("", "", "")
-    return bool(sep) and prefix == PREFIXES.get(doc_type) and UUID_RE.match(key) is not None
+    # fullmatch, not `$`: a `$` pattern also matches the key with a "\n" after it
+    return bool(sep) and prefix == PREFIXES.get(doc_type) and UUID_RE.fullmatch(key) is not None
 
 
 def _derived(doc_type: str, *parts: object) -> str:

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 PHYSICAL_DIGITS = 13
 COUNTER_DIGITS = 5
 MAX_COUNTER = 10 ** COUNTER_DIGITS - 1
-NODE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-STAMP_RE = re.compile(r"^(\d{13})-(\d{5})-([A-Za-z0-9_.:-]{1,64})$")
+# ASCII digits only, whole string only: `\d` takes full-width digits, which sort after every ASCII
+# stamp (a stamp that wins every merge), and `$` takes a trailing newline
+NODE_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+STAMP_RE = re.compile(r"([0-9]{13})-([0-9]{5})-([A-Za-z0-9_.:-]{1,64})")
 # a remote clock this far ahead of ours is a wrong clock, not news from the future
 DEFAULT_MAX_DRIFT_MS = 24 * 3600 * 1000
 # the stamp given to values that existed before stamps did (migrated v1 households):
@@ -41,7 +43,7 @@ class Stamp:
 
 def parse(stamp: str) -> Stamp:
     """The parts of a stamp string; raises ValueError if it is not one."""
-    match = STAMP_RE.match(stamp) if isinstance(stamp, str) else None
+    match = STAMP_RE.fullmatch(stamp) if isinstance(stamp, str) else None
     if not match:
         raise ValueError(f"not a hybrid logical clock stamp: {stamp!r}")
     return Stamp(int(match.group(1)), int(match.group(2)), match.group(3))
@@ -49,11 +51,11 @@ def parse(stamp: str) -> Stamp:
 
 def is_stamp(value: object) -> bool:
     """Whether `value` is a well-formed stamp string."""
-    return isinstance(value, str) and STAMP_RE.match(value) is not None
+    return isinstance(value, str) and STAMP_RE.fullmatch(value) is not None
 
 
 def _make(physical_ms: int, counter: int, node: str) -> str:
-    if not NODE_RE.match(node or ""):
+    if not NODE_RE.fullmatch(node or ""):
         raise ValueError(f"not a valid node id: {node!r}")
     if counter > MAX_COUNTER:  # the counter is full: borrow a millisecond, order is kept
         physical_ms, counter = physical_ms + 1, 0

@@ -19,13 +19,13 @@ from sync.directory.access import Principal
 from sync.couch.client import CouchServer, Unavailable, doc_path
 from sync.couch.design import DEVICE_CHANGES_FILTER
 from sync.couch.names import DatabaseNames
-from models.doc_ids import quarantine_id
 from models.json_body import BadJson, parse_json_body
-from models.registry import DEVICE, REGISTRY
 from sync.gateway.paths import (VILLAGE_RE, PathRefused, canonical_query, check_suffix,
                                 encode_query, target_of)
 from sync.gateway.attachments import served_headers
-from sync.gateway.screening import Classifier, WriteBatch, refusal, screen_documents
+from sync.clock import now_ms
+from sync.gateway.screening import Classifier, WriteBatch, screen_documents
+from sync.gateway.written_once import WrittenOnceGuard
 
 log = logging.getLogger("fieldsync.gateway")
 
@@ -34,7 +34,6 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "www-authenticate", "content-encoding", "x-powered-by", "x-couch-request-id",
                         "x-couchdb-body-time", "x-couch-stack-hash", "x-couchdb-requested-path"})
 READ_ONLY_POSTS = frozenset({"_revs_diff", "_bulk_get", "_all_docs", "_changes"})
-WRITTEN_ONCE = frozenset(name for name, spec in REGISTRY.items() if spec.owner == DEVICE)
 
 
 class GatewayError(Exception):
@@ -94,9 +93,11 @@ class SyncGateway:
     """Forwards one village's replication endpoints to its database."""
 
     def __init__(self, couch: CouchServer, names: DatabaseNames, limits: GatewayLimits,
-                 classify: Classifier, after_write: list[Callable[[WriteBatch], None]]):
+                 classify: Classifier, after_write: list[Callable[[WriteBatch], None]],
+                 clock: Callable[[], int] = now_ms):
         self.couch, self.names, self.limits, self.classify = couch, names, limits, classify
         self.after_write = after_write
+        self.clock = clock  # the server's clock in ms, for the future-stamp rule (tests set it)
         self._longpolls = threading.BoundedSemaphore(limits.max_held_longpolls)
 
     # --- dispatch ---------------------------------------------------------------------------
@@ -224,15 +225,17 @@ class SyncGateway:
     def _bulk_docs(self, req: SyncRequest) -> Forwarded:
         self._bound_bulk_docs(req.body, None)
         body = self._parse_json(req)
-        if not isinstance(body.get("docs"), list):
+        if not isinstance(body.get("docs"), list) or not isinstance(body.get("new_edits", True), bool):
             raise GatewayError(400, "bad_bulk_docs")
         self._bound_bulk_docs(req.body, body["docs"])
-        new_edits = body.get("new_edits", True) is not False
+        new_edits = body.get("new_edits", True)
         batch = screen_documents(body["docs"], req, self.limits.max_attachment_bytes,
-                                 self.classify)
+                                 self.classify, now_ms=self.clock(), new_edits=new_edits)
         self._guard_written_once(req, batch)
         results = list(batch.rejections)
-        if batch.accepted and not batch.rejections:  # the common case: forward the bytes as sent
+        as_sent = (len(batch.accepted) == len(body["docs"]) and not batch.altered
+                   and set(body) <= {"docs", "new_edits"})
+        if as_sent:  # the common case: forward the bytes as sent (strict JSON: read as we read them)
             upstream = self.couch.json("POST", self._path(req, "_bulk_docs"), data=req.body,
                                        headers={"Content-Type": "application/json"},
                                        idempotent=not new_edits)
@@ -265,18 +268,29 @@ class SyncGateway:
 
     def _put_doc(self, req: SyncRequest) -> Forwarded:
         doc = self._parse_json(req)
-        if not isinstance(doc, dict):
-            raise GatewayError(400, "bad_json")
+        new_edits = _put_new_edits(req.query)
         doc.setdefault("_id", req.segments[0])
         if doc["_id"] != req.segments[0]:
             raise GatewayError(400, "id_mismatch")
-        batch = screen_documents([doc], req, self.limits.max_attachment_bytes, self.classify)
+        batch = screen_documents([doc], req, self.limits.max_attachment_bytes, self.classify,
+                                 now_ms=self.clock(), new_edits=new_edits)
         self._guard_written_once(req, batch)
         if batch.rejections:
             rejection = batch.rejections[0]
             return _json_answer(rejection.get("status", 403), rejection)
-        upstream = self.couch.request("PUT", self._path(req, doc_path(doc["_id"])) +
-                                      (f"?{req.query}" if req.query else ""),
+        done = {"ok": True, "id": doc["_id"], "rev": doc.get("_rev")}
+        if not batch.accepted:  # a replicated revision the database already holds
+            return _json_answer(201, done)
+        if not new_edits:  # through _bulk_docs: `PUT ?new_edits=false` is not portable
+            rows = self.couch.json("POST", self._path(req, "_bulk_docs"), idempotent=True,
+                                   json_body={"docs": [doc], "new_edits": False})
+            failed = next((row for row in rows if row.get("error")), None)
+            if failed:
+                return _json_answer(ERROR_STATUS.get(failed["error"], 400), failed)
+            batch.record_upstream(rows)
+            self._after_write(batch)
+            return _json_answer(201, done)
+        upstream = self.couch.request("PUT", self._path(req, doc_path(doc["_id"])),
                                       json_body=doc, raise_for_status=False)
         answer = upstream.json()
         upstream.close()
@@ -286,26 +300,9 @@ class SyncGateway:
         return _json_answer(upstream.status_code, answer)
 
     def _guard_written_once(self, req: SyncRequest, batch: WriteBatch) -> None:
-        """Refuse a new revision of a written-once document, unless it corrects a quarantined one."""
-        # a first revision ("1-...") cannot rewrite anything: only later ones need a lookup
-        once = [e for e in batch.accepted if e.verdict.doc_type in WRITTEN_ONCE
-                and not str(e.doc.get("_rev", "1-")).startswith("1-")]
-        if not once:
-            return
-        village_db = self.couch.database(self.names.village(req.village))
-        stored = {row["key"]: row["value"]["rev"]
-                  for row in village_db.all_docs(keys=[e.doc_id for e in once])["rows"]
-                  if "value" in row and not row["value"].get("deleted")}
-        for entry in once:
-            current = stored.get(entry.doc_id)
-            if current is None or current == entry.doc.get("_rev"):
-                continue
-            quarantined = self.couch.database(self.names.review).get_or_none(
-                quarantine_id(req.village, entry.doc_id, current))
-            if quarantined is not None:
-                continue  # a correction of a quarantined revision is welcome
-            batch.accepted.remove(entry)
-            batch.rejections.append(refusal(entry.doc, "written_once", 403))
+        """Refuse, per document, every write that would rewrite a visit, mediation request or
+        case event, save the correction of a quarantined revision (sync/gateway/written_once.py)."""
+        WrittenOnceGuard(self.couch, self.names).check(batch)
 
     def _after_write(self, batch: WriteBatch) -> None:
         for hook in self.after_write:
@@ -314,6 +311,20 @@ class SyncGateway:
             except Exception:  # a hook failing must not fail a write that already landed
                 log.exception("after-write hook %s failed for request %s",
                               getattr(hook, "__name__", hook), batch.request.request_id)
+
+
+ERROR_STATUS = {"forbidden": 403, "unauthorized": 401, "conflict": 409}
+
+
+def _put_new_edits(query: str) -> bool:
+    """A document PUT takes one query parameter, `new_edits`; any other is refused: CouchDB takes
+    the parent revision from `?rev=` when the body names none (an edit the checks never saw)."""
+    new_edits = True
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name != "new_edits" or value not in ("true", "false"):
+            raise GatewayError(400, "put_query_unsupported", param=name)
+        new_edits = value == "true"
+    return new_edits
 
 
 def iter_body(forwarded: Forwarded) -> Iterator[bytes]:

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Callable
 
 from models.messages import both, message, size_limit
 from models.registry import REJECT, Verdict
+from models.revisions import revision_problem
 from sync.gateway.attachments import ATTACHMENT_TYPES, media_type
 
 if TYPE_CHECKING:
     from sync.gateway.forwarding import SyncRequest
 
-Classifier = Callable[[dict, str], Verdict]
+Classifier = Callable[[dict, str, "int | None"], Verdict]  # (doc, village, server clock in ms)
 
 
 @dataclass
@@ -41,16 +42,24 @@ class WriteBatch:
     accepted: list[ScreenedDoc] = field(default_factory=list)
     rejections: list[dict] = field(default_factory=list)
     written: list[ScreenedDoc] = field(default_factory=list)
+    new_edits: bool = True
+    altered: bool = False  # a forwarded document differs from the one sent (`_revisions` dropped)
 
     def record_upstream(self, results: list[dict]) -> None:
-        """Note which forwarded documents CouchDB stored (with new_edits=false it lists errors only)."""
-        failed = {r.get("id") for r in results if r.get("error")}
-        revs = {r.get("id"): r.get("rev") for r in results if r.get("rev") and not r.get("error")}
-        for entry in self.accepted:
-            if entry.doc_id in failed:
-                continue
-            entry.rev = revs.get(entry.doc_id) or entry.doc.get("_rev")
-            self.written.append(entry)
+        """Note which forwarded documents CouchDB stored, under the revision it stores: with
+        new_edits=false the one sent (CouchDB lists errors only; `_rev` was checked to agree with
+        the `_revisions` CouchDB stores), otherwise the one CouchDB answered, row by row."""
+        if not self.new_edits:
+            failed = {r.get("id") for r in results if r.get("error")}
+            for entry in self.accepted:
+                if entry.doc_id not in failed:
+                    entry.rev = entry.doc["_rev"]
+                    self.written.append(entry)
+            return
+        for entry, row in zip(self.accepted, results):  # one row per document, in order
+            if row.get("id") == entry.doc_id and row.get("rev") and not row.get("error"):
+                entry.rev = row["rev"]
+                self.written.append(entry)
 
 
 def refusal(doc: dict, code: str, status: int = 403, errors: list | None = None,
@@ -98,9 +107,11 @@ def attachment_type_refusal(doc: dict) -> dict | None:
 
 
 def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
-                     classify: Classifier) -> WriteBatch:
-    """Split a write into forwarded documents and per-document refusals."""
-    batch = WriteBatch(request=req)
+                     classify: Classifier, now_ms: int | None = None,
+                     new_edits: bool = True) -> WriteBatch:
+    """Split a write into forwarded documents and per-document refusals; `now_ms` is the server's
+    clock (household stamps more than a day ahead of it are quarantined)."""
+    batch = WriteBatch(request=req, new_edits=new_edits)
     for doc in docs:
         if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
             batch.rejections.append(refusal(doc if isinstance(doc, dict) else {},
@@ -120,7 +131,14 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
                                             limit=size_limit(max_attachment_bytes),
                                             size=size))
             continue
-        verdict = classify(doc, req.village)
+        bad_revision = None if doc["_id"].startswith("_local/") else revision_problem(doc, new_edits)
+        if bad_revision:
+            batch.rejections.append(refusal(doc, bad_revision))
+            continue
+        if new_edits and "_revisions" in doc:  # an edit's parent is `_rev` alone (CouchDB would
+            del doc["_revisions"]                  # also build on `_revisions`, PouchDB would not)
+            batch.altered = True
+        verdict = classify(doc, req.village, now_ms)
         if verdict.action == REJECT:
             batch.rejections.append(refusal(doc, verdict.code or "forbidden", 403,
                                             list(verdict.problems)))
