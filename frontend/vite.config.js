@@ -63,6 +63,8 @@ export default defineConfig({
       workbox: {
         // the app shell: every built file of the field app (the villagers' page is online-only)
         globPatterns: ['**/*.{js,css,html,png,woff2,webmanifest}'],
+        // the officials' workbench (online only, with ECharts) stays out of the cadres' phones
+        globIgnores: ['officials.html', 'assets/wb-*'],
         navigateFallback: '/app/index.html',
         navigateFallbackAllowlist: [/^\/app\//],
         cleanupOutdatedCaches: true,
@@ -79,6 +81,16 @@ export default defineConfig({
       input: {
         app: fileURLToPath(new URL('./index.html', import.meta.url)),
         apply: fileURLToPath(new URL('./apply.html', import.meta.url)),
+        officials: fileURLToPath(new URL('./officials.html', import.meta.url)),
+      },
+      output: {
+        // the workbench's own chunks (and ECharts) are named wb-*: see globIgnores
+        entryFileNames: (chunk) => (chunk.name === 'officials' ? 'assets/wb-[name]-[hash].js' : 'assets/[name]-[hash].js'),
+        chunkFileNames: (chunk) => (chunk.moduleIds.length && chunk.moduleIds.every(
+          (id) => /[\\/](src[\\/]officials|node_modules[\\/](echarts|zrender|tslib))[\\/]/.test(id))
+          ? 'assets/wb-[name]-[hash].js' : 'assets/[name]-[hash].js'),
+        assetFileNames: (asset) => ((asset.names || [asset.name]).some((n) => /officials|workbench/.test(n || ''))
+          ? 'assets/wb-[name]-[hash][extname]' : 'assets/[name]-[hash][extname]'),
       },
     },
   },

@@ -14,6 +14,7 @@ from mobile_api.auth import current_principal
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from mobile_api.session_api import load_json
+from models.accounts import account_doc_id
 from models.alerts import (TABS, acknowledge_input, assign_input, case_event_input, iso,
                            period_start, resolve_input, responsible_levels, sla_figures)
 from sync.alerts.casework import AlertResolved, NotAcknowledged, timeline
@@ -84,6 +85,7 @@ def list_alerts():
     answer = list_alerts_of(services().alerts.store, query, iso(datetime.now(timezone.utc)))
     for alert in answer["alerts"]:
         alert["may_act"] = may_act(principal, alert)
+    answer["timezone"] = getattr(services().settings, "timezone", None) or "Asia/Shanghai"
     return jsonify(answer)
 
 
@@ -130,11 +132,17 @@ def get_alert(alert_id: str):
     store = svc.alerts.store
     deliveries, events = store.deliveries_of(alert_id), store.case_notes_of(alert_id)
     roster = svc.alerts.router.roster(alert["town_code"])
+    steps = timeline(alert, deliveries, events)
+    named = {n for e in steps for n in [*(e.get("recipients") or []), e.get("recipient"), e.get("by")]
+             if isinstance(n, str)}
+    accounts = svc.alerts.router.docs([account_doc_id(n) for n in sorted(named)])
     return jsonify({"alert": alert, "request": _mediation_request(alert),
-                    "deliveries": deliveries, "case_events": events,
-                    "timeline": timeline(alert, deliveries, events),
+                    "deliveries": deliveries, "case_events": events, "timeline": steps,
                     "may_act": may_act(principal, alert),
-                    "mediators": roster.get("mediators") or []})
+                    "mediators": roster.get("mediators") or [],
+                    # the people the timeline names, as people know them
+                    "names": {n: (accounts.get(account_doc_id(n)) or {}).get("display_name") or n
+                              for n in sorted(named)}})
 
 
 def _acted(action, alert_id: str, *args, **kwargs):

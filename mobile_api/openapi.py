@@ -108,7 +108,10 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
     "Login": obj(("username", "role", "jurisdiction", "token", "expires_at", "sync_url"),
                  username=STR, role=STR, jurisdiction=STR, display_name=NSTR, token=STR,
                  expires_at=STR, sync_url=NSTR),
-    "DeviceList": obj(("devices", "count"), devices=arr(obj(("device_id",), device_id=STR)),
+    "DeviceList": obj(("devices", "count"), devices=arr(obj(
+        ("device_id",), device_id=STR, pending_at_last_contact={"type": "integer", "nullable": True},
+        refused_at_last_contact={"type": "integer", "nullable": True}, local_seq=NSTR,
+        status_reported_at=NSTR, all_uploaded_at=NSTR, holding_since=NSTR)),
                       count=INT),
     "RevokedDevice": obj(("ok", "device_id", "username"), ok=BOOL, device_id=STR, username=STR),
     "Bootstrap": obj(("account", "hierarchy", "form_options", "server_time", "limits"),
@@ -378,7 +381,7 @@ ENDPOINTS: list[Op] = [
        params=[q("state", {"type": "string", "maxLength": 40}, "`open` (default), `all`, ..."),
                q("kind", {"type": "string", "maxLength": 40}), *REVIEW_PAGE]),
     Op("get", "/api/v1/households", "review",
-       "Search households (ID numbers masked; a full ID number is matched by keyed hash) 户籍检索",
+       "Search households (ID numbers masked; a full ID number is matched by keyed hash) 农户查询",
        {200: ("one page of central-view households", "HouseholdPage")},
        {400: ["bad_request"], **OFFICIALS_ONLY},
        params=[q("q", {"type": "string", "maxLength": 64}, "a name part or a full ID number"),
@@ -392,7 +395,8 @@ ENDPOINTS: list[Op] = [
     Op("get", "/api/v1/review/conflicts", "review", "The conflict archive 冲突存档",
        {200: ("one page", "ReviewPage")}, {400: ["bad_request"], **OFFICIALS_ONLY},
        params=[q("doc_id", {"type": "string", "maxLength": 120}), *REVIEW_PAGE]),
-    Op("get", "/api/v1/review/quarantine", "review", "Quarantined revisions, oldest first 隔离记录",
+    Op("get", "/api/v1/review/quarantine", "review",
+       "Quarantined revisions (records to correct), oldest first 待更正记录",
        {200: ("one page of quarantine entries", "ReviewPage")},
        {400: ["bad_request"], **OFFICIALS_ONLY},
        params=[q("state", {"type": "string", "enum": ["open", "resolved", "all"]},
@@ -444,17 +448,21 @@ ENDPOINTS: list[Op] = [
     # officials' page
     Op("get", "/", "pages", "Redirect to the officials' page", {302: ("to /officials", None)},
        auth=False),
-    Op("get", "/officials", "pages", "The officials' page 镇街干部页面",
+    Op("get", "/officials", "pages", "The officials' workbench 领导端工作台",
        {200: ("HTML", "text/html")}, auth=False),
-    Op("get", "/reports", "pages", "The reports page 统计报表页面",
-       {200: ("HTML", "text/html")}, auth=False),
-    Op("get", "/officials/review", "pages", "The review queue page 复核队列页面",
-       {200: ("HTML", "text/html")}, auth=False),
-    Op("get", "/officials/households", "pages", "The household search page 户籍检索页面",
+    Op("get", "/reports", "pages", "The reports, in the workbench 统计报表",
+       {302: ("to /officials#/reports", None)}, auth=False),
+    Op("get", "/officials/review", "pages", "The review queue, in the workbench 复核",
+       {302: ("to /officials#/review", None)}, auth=False),
+    Op("get", "/officials/rosters", "pages", "The duty rosters, in the workbench 值班表",
+       {302: ("to /officials#/rosters", None)}, auth=False),
+    Op("get", "/officials/households", "pages", "The household search page 农户查询页面",
        {200: ("HTML", "text/html")}, auth=False),
     # the front end (mobile_api/app_pages.py)
     Op("get", "/app", "pages", "Redirect to the field app", {302: ("to /app/", None)}, auth=False),
     Op("get", "/app/", "pages", "The cadres' field app (PWA) 扶贫干部端",
+       {200: ("HTML", "text/html")}, {503: ["frontend_not_built"]}, auth=False),
+    Op("get", "/apply", "pages", "The villagers' page: file and follow a mediation request 群众端",
        {200: ("HTML", "text/html")}, {503: ["frontend_not_built"]}, auth=False),
     Op("get", "/app/{rest}", "pages", "A file of the front-end build",
        {200: ("script, style, icon, manifest or service worker", "application/octet-stream")},
@@ -472,7 +480,16 @@ SYNC_DESCRIPTION = (
     "`_bulk_docs`, `<doc id>`, `<doc id>/<attachment>`; anything else is 404 "
     "`sync_endpoint_unknown` or 405. Answers follow the CouchDB HTTP API; errors use the body "
     "below (plus CouchDB's `error`/`reason`). See docs/api.md. 设备同步接口（CouchDB 复制协议）.")
-SYNC_ERRORS = {400: ["bad_request", "bad_json", "bad_bulk_docs", "feed_not_supported",
+DEVICE_STATUS_HEADERS = [  # what the device still holds (docs/device-contract.md §8)
+    {"name": name, "in": "header", "required": False, "description": text, "schema": schema}
+    for name, text, schema in (
+        ("X-Device-Pending", "documents saved on the device, not yet pushed",
+         {"type": "string", "pattern": r"^[0-9]{1,7}$"}),
+        ("X-Device-Refused", "refused documents the device keeps (needs X-Device-Pending)",
+         {"type": "string", "pattern": r"^[0-9]{1,7}$"}),
+        ("X-Device-Seq", "the local database's update sequence (needs X-Device-Pending)",
+         {"type": "string", "pattern": r"^[0-9A-Za-z._-]{1,64}$"}))]
+SYNC_ERRORS = {400: ["bad_request", "bad_json", "bad_bulk_docs", "feed_not_supported", "device_status_format",
                      "filter_not_supported", "id_mismatch", "put_query_unsupported"],
                403: ["village_forbidden"], 404: ["village_unknown", "sync_endpoint_unknown",
                                                  "not_found"],
@@ -597,7 +614,8 @@ def _sync_paths() -> dict:
                                 "operationId": f"sync_{method}_{'rest' if extra else 'db'}",
                                 "parameters": [VILLAGE, *extra,
                                                header("X-Device-Id", "the device's id"),
-                                               header("X-App-Version", "the app's version")],
+                                               header("X-App-Version", "the app's version"),
+                                               *DEVICE_STATUS_HEADERS],
                                 "security": [{"basic": []}], "responses": responses}
                        for method in SYNC_METHODS}
     return paths

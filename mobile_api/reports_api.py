@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, request
 
 from mobile_api.auth import current_principal, login_required
 from mobile_api.context import request_lang, services
@@ -91,5 +91,5 @@ def report(name: str):
 
 @page_bp.get("/reports")
 def reports_page():
-    """The reports page (Chinese by default; ?lang=en for English)."""
-    return render_template("reports.html", lang=request_lang())
+    """The reports live in the officials' workbench."""
+    return redirect("/officials#/reports")

@@ -46,10 +46,7 @@ def _page(docs: list[dict]) -> dict:
         offset = max(int(request.args.get("offset", 0)), 0)
     except ValueError:
         raise ApiError(400, "bad_request") from None
-    names = {code: place.name for code, place in services().directory.jurisdictions().items()}
-    items = [mask_identity_numbers(in_peoples_terms(
-        {k: v for k, v in doc.items() if k != "_rev"}, names, services().reconciliation))
-             for doc in docs[offset:offset + limit]]
+    items = _in_terms(docs[offset:offset + limit])
     return {"total": len(docs), "offset": offset, "limit": limit, "items": items}
 
 
@@ -128,10 +125,24 @@ def decide(task_id: str):
     return _decided(decided)
 
 
+def _in_terms(docs: list[dict]) -> list[dict]:
+    """The entries in people's terms, identity numbers masked, who decided by name."""
+    directory = services().directory
+    names = {code: place.name for code, place in directory.jurisdictions().items()}
+    deciders = {doc.get("decided_by") for doc in docs if doc.get("decided_by")}
+    people = {name: (directory.account(name) or {}).get("display_name") or name for name in deciders}
+    answered = []
+    for doc in docs:
+        entry = in_peoples_terms({k: v for k, v in doc.items() if k != "_rev"}, names,
+                                 services().reconciliation)
+        if doc.get("decided_by"):
+            entry["terms"]["decided_by_name"] = people[doc["decided_by"]]
+        answered.append(mask_identity_numbers(entry))
+    return answered
+
+
 def _decided(task: dict):
-    names = {code: place.name for code, place in services().directory.jurisdictions().items()}
-    return jsonify(mask_identity_numbers(in_peoples_terms(
-        {k: v for k, v in task.items() if k != "_rev"}, names, services().reconciliation)))
+    return jsonify(_in_terms([task])[0])
 
 
 def _duplicate_decision(task_id: str, decide):

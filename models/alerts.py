@@ -219,14 +219,12 @@ def in_tab(alert: dict, tab: str, now_iso: str) -> bool:
 
 
 def involves(alert: dict, username: str) -> bool:
-    """"Mine": the official acknowledged it, acted on it or was notified of it."""
+    """"Mine": the official acknowledged it, assigned it, resolved it or acted on it otherwise
+    (being notified is not enough: a duty officer is notified of every alert of the town)."""
     if username in (alert.get("acknowledged_by"), alert.get("resolved_by"),
                     (alert.get("mediator") or {}).get("assigned_by")):
         return True
-    if any(h.get("by") == username for h in alert.get("history") or []):
-        return True
-    return any(username in (mark.get("recipients") or [])
-               for mark in (alert.get("steps") or {}).values())
+    return any(h.get("by") == username for h in alert.get("history") or [])
 
 
 def matches(alert: dict, query: str) -> bool:

@@ -5,7 +5,7 @@
 
 const T = {
   zh: {
-    title: '户籍检索', query: '姓名或完整身份证号', status: '脱贫状态', status_all: '全部',
+    title: '农户查询', query: '姓名或完整身份证号', status: '脱贫状态', status_all: '全部',
     search: '查询', found: '共找到', masked_note: '身份证号仅显示前4位和后4位',
     members: '人', income: '人均纯收入', yuan: '元/年', latest: '最近核查', never: '尚未核查',
     village: '村', page: '第 {n} 页，共 {of} 页',

@@ -5,7 +5,7 @@
 const FieldsyncPage = (() => {
   const COMMON = {
     zh: {username: '用户名', password: '密码', login: '登录', logout: '退出', switch: 'English',
-         nav_alerts: '预警', nav_review: '复核', nav_households: '户籍检索', nav_reports: '报表',
+         nav_alerts: '预警', nav_review: '复核', nav_households: '农户查询', nav_reports: '报表',
          empty: '暂无数据', more: '加载更多', previous: '上一页', next: '下一页'},
     en: {username: 'Username', password: 'Password', login: 'Log in', logout: 'Log out',
          switch: '中文', nav_alerts: 'Alerts', nav_review: 'Review', nav_households: 'Households',

@@ -16,7 +16,8 @@ def in_peoples_terms(doc: dict, names: dict[str, str], desk) -> dict:
     """`doc` with `terms` added (a copy: the stored document is not changed)."""
     village = doc.get("village_code")
     refs = [(h.get("village_code"), h.get("household_id")) for h in doc.get("households") or []]
-    subject = doc.get("doc_id") or doc.get("household_id") or (doc.get("subject_ids") or [None])[0]
+    subject = (doc.get("doc_id") or doc.get("household_id") or (doc.get("target") or {}).get("id")
+               or (doc.get("subject_ids") or [None])[0])
     if village and isinstance(subject, str) and subject.startswith("household:"):
         refs.append((village, subject))
     keys = [household_key(v, h) for v, h in refs if v and h]

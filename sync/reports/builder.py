@@ -46,8 +46,8 @@ INDICATOR_LABELS = {
 }
 LEVEL_LABELS = {"county": ("县", "county"), "town": ("镇", "town"), "village": ("村", "village")}
 CATEGORY_LABELS = {
-    "review_task": ("复核任务", "review task"), "conflict": ("未解决冲突", "unresolved conflict"),
-    "quarantine": ("隔离文档", "quarantined document"),
+    "review_task": ("复核任务", "review task"), "conflict": ("数据不一致", "data disagreement"),
+    "quarantine": ("待更正记录", "record to correct"),
     "stale_device": ("长期未同步设备", "stale device"),
 }
 # report -> [(key, 中文表头, English header)]
@@ -74,13 +74,13 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "mediation_sla": [
         ("county_name", "县", "County"), ("town_code", "镇代码", "Town code"),
         ("town_name", "镇", "Town"), ("alerts", "预警数", "Alerts"),
-        ("acknowledged", "已确认", "Acknowledged"), ("resolved", "已化解", "Resolved"),
-        ("ack_p50_min", "确认用时中位(分钟)", "Time to acknowledge, median (min)"),
-        ("ack_within_target", "5分钟内确认", "Acknowledged within 5 min"),
-        ("ack_open_past_target", "超时未确认", "Unacknowledged past target"),
-        ("resolve_p50_h", "化解用时中位(小时)", "Time to resolve, median (h)"),
-        ("resolve_within_target", "2天内化解", "Resolved within 2 days"),
-        ("resolve_open_past_target", "超时未化解", "Unresolved past target"),
+        ("acknowledged", "已签收", "Acknowledged"), ("resolved", "已办结", "Resolved"),
+        ("ack_p50_min", "签收用时中位数（分钟）", "Time to acknowledge, median (min)"),
+        ("ack_within_target", "5分钟内签收", "Acknowledged within 5 min"),
+        ("ack_open_past_target", "超时未签收", "Unacknowledged past target"),
+        ("resolve_p50_h", "办结用时中位数（小时）", "Time to resolve, median (h)"),
+        ("resolve_within_target", "2天内办结", "Resolved within 2 days"),
+        ("resolve_open_past_target", "超时未办结", "Unresolved past target"),
     ],
     "open_work": [
         ("category", "类别", "Category"), ("kind", "类型", "Kind"), ("count", "数量", "Count"),

@@ -19,7 +19,7 @@ def test_town_official_searches_households(provisioned, live_server, tmp_path):
         "base": live_server, "official": {"username": "huang.jh", "password": "device-pass-1"},
         "name_part": wanted["head"]["name"][:2], "id_number": numbered["head"]["id_number"],
         "status": statuses[0], "screenshot": str(tmp_path / "households.png")})
-    assert result["title"] == "户籍检索" and result["english_title"] == "Household search"
+    assert result["title"] == "农户查询" and result["english_title"] == "Household search"
     assert int(result["all_total"]) == len(households) == len(result["first_page"])
     assert result["next_visible"] is False
     assert "边缘易致贫户" in result["status_options"]
