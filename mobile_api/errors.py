@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from mobile_api.context import request_lang
 from models.messages import both, message
-from sync.couch.client import Unavailable
+from sync.couch.client import BadPath, Unavailable
 
 log = logging.getLogger("fieldsync.api")
 
@@ -56,6 +56,13 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code == 413:
             params["limit"] = f"{app.config.get('MAX_CONTENT_LENGTH') or 0} bytes"
         return error_response(exc.code or 500, code, **params)
+
+    @app.errorhandler(BadPath)
+    def _bad_path(exc: BadPath):
+        # the client refused to send a path with a dot segment, backslash or NUL: the id came
+        # from the request (a route that forgot to check it), so it is the caller's 400
+        log.warning("refused path: %s", exc)
+        return error_response(400, "bad_path")
 
     @app.errorhandler(Unavailable)
     def _couch_down(exc: Unavailable):

@@ -8,7 +8,6 @@ of the visit and processed by the worker like a synced one (sync/photos/upload.p
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 
 from flask import Blueprint, jsonify, request
@@ -16,13 +15,14 @@ from flask import Blueprint, jsonify, request
 from mobile_api.auth import current_principal, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
+from mobile_api.path_ids import checked_document
 from models.messages import both, size_limit
 from sync.directory.access import AccessDenied, authorize_village
 from sync.photos.upload import PhotoUploadRequest, UploadRefused
 from sync.photos.checks import image_media_type
+from sync.gateway.paths import ATTACHMENT_RE
 
 bp = Blueprint("photo_upload", __name__, url_prefix="/api/v1/villages")
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 RAW_TYPES = ("image/", "application/octet-stream")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heif": "heic"}
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the photo
@@ -60,11 +60,11 @@ def _attachment_name(data: bytes, filename: str | None) -> str:
     """`?name=` (checked), else the multipart file name if usable, else one from the content."""
     name = request.args.get("name")
     if name is not None:
-        if not NAME_RE.match(name):
+        if not ATTACHMENT_RE.fullmatch(name):  # the device contract's attachment names
             raise ApiError(422, "validation_failed", [{
                 "field": "name", "code": "invalid_format", "message": both("invalid_format")}])
         return name
-    if filename and NAME_RE.match(filename):
+    if filename and ATTACHMENT_RE.fullmatch(filename):
         return filename
     extension = EXTENSIONS.get(image_media_type(data) or "", "img")
     return f"photo-{hashlib.sha256(data).hexdigest()[:12]}.{extension}"
@@ -74,6 +74,7 @@ def _attachment_name(data: bytes, filename: str | None) -> str:
 @login_required
 def upload_photo(village: str, doc_id: str):
     """Store one photo of a visit of the cadre's own village; the worker processes it."""
+    checked_document(village, doc_id)
     svc = services()
     principal = current_principal()
     try:

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 from mobile_api.auth import current_principal, login_required
 from mobile_api.context import services
 from mobile_api.errors import ApiError
+from mobile_api.path_ids import checked_document
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1/photos")
 
@@ -23,6 +24,7 @@ def backlog():
 @login_required
 def served_copy(village: str, doc_id: str, attachment: str):
     """`?size=display` (≤ 1600 px, default) or `?size=thumb` (≤ 256 px) JPEG of one photo."""
+    checked_document(village, doc_id, attachment)
     principal = current_principal()
     if not (principal.may_sync(village) or principal.may_see(village)):
         raise ApiError(403, "forbidden")

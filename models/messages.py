@@ -87,6 +87,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bad_path": ("地址中的编号不合法（. 或 .. 段、反斜杠或空字符），请求未发送到数据库",
                  "An id in the address is not valid (a . or .. segment, a backslash or NUL); "
                  "nothing was sent to the database"),
+    "bad_path": ("地址中的编号不合法（. 或 .. 段、反斜杠或空字符），请求未发送到数据库",
+                 "An id in the address is not valid (a . or .. segment, a backslash or NUL); "
+                 "nothing was sent to the database"),
     "sync_param_unknown": ("此同步接口不接受参数 {param}（可用：{allowed}）",
                            "This sync endpoint does not take the parameter {param} (allowed: {allowed})"),
     "bad_sync_param": ("参数 {param} 的值不合法，或重复出现", "Parameter {param} has an invalid value or appears twice"),

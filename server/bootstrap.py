@@ -150,5 +150,7 @@ def build_services(settings: Settings) -> Services:
     """Connect to the configured CouchDB (no request is made yet)."""
     if not settings.couchdb_url:
         raise RuntimeError("no CouchDB configured: set FIELDSYNC_COUCHDB_URL or use `fieldsync run`")
-    couch = CouchServer(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
+    couch = CouchServer(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password,
+                        iam_api_key=settings.couchdb_iam_api_key,
+                        iam_token_url=settings.couchdb_iam_token_url)
     return Services(settings=settings, couch=couch, names=DatabaseNames(settings.db_prefix))

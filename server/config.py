@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
+from sync.couch.client import IAM_TOKEN_URL
+
 
 def setting(default: object, env: str, doc: str, secret: bool = False, kind: type | None = None):
     """One configurable value: its default, its FIELDSYNC_<env> variable and what it does. The
@@ -25,6 +27,11 @@ class Settings:
     couchdb_user: str | None = setting(None, "COUCHDB_USER", "admin user, if not in the URL", kind=str)
     couchdb_password: str | None = setting(None, "COUCHDB_PASSWORD", "its password", secret=True,
                                            kind=str)
+    couchdb_iam_api_key: str | None = setting(
+        None, "COUCHDB_IAM_API_KEY", "Cloudant: an IBM Cloud IAM API key, used instead of basic auth "
+        "(exchanged for a bearer token, refreshed before it expires)", secret=True, kind=str)
+    couchdb_iam_token_url: str = setting(IAM_TOKEN_URL, "COUCHDB_IAM_TOKEN_URL",
+                                         "where the IAM API key is exchanged for a token")
     db_prefix: str = setting("fieldsync_", "DB_PREFIX",
                              "prefix of every database name (`[a-z][a-z0-9_]*`)")
     data_dir: Path = setting(Path("var"), "DATA_DIR",
@@ -56,8 +63,9 @@ class Settings:
     lang: str = setting("zh", "LANG", "language of command-line messages (`zh` or `en`; "
                         "`--lang` overrides)")
     max_request_mb: float = setting(32.0, "MAX_REQUEST_MB", "largest request body (413 above)")
-    max_attachment_mb: float = setting(10.0, "MAX_ATTACHMENT_MB",
-                                       "largest attachment a device may push (refused per document)")
+    max_attachment_mb: float = setting(9.5, "MAX_ATTACHMENT_MB",
+                                       "largest attachment a device may push (refused per document; "
+                                       "MiB: 9.5 stays under Cloudant's 10 MB)")
     max_photo_megapixels: float = setting(24.0, "MAX_PHOTO_MEGAPIXELS",
                                           "photos with more pixels are refused before decoding")
     longpoll_cap_s: float = setting(30.0, "LONGPOLL_CAP_S", "longest `_changes` longpoll wait")

@@ -9,8 +9,8 @@ docs/couchdb-notes.md, "JavaScript on CouchDB 3.x"). Readers:
   gateway's own checks: a document of another village never lands, whatever path it took);
 - audit `by_subject`: sync/gateway/audit.py; photos `by_phash_chunk`: sync/photos/queue.py.
 The village `by_type` view and the Mango index on `type` had no reader and were dropped
-(DESIGN_VERSION 5); RETIRED_VILLAGE_DDOCS lists what provisioning should delete where it
-remains (not wired yet: sync/directory/provisioning.py).
+(DESIGN_VERSION 5); RETIRED_VILLAGE_DDOCS lists what provisioning deletes where it remains
+(sync/directory/provisioning.py, drop_retired_designs: at provisioning and at worker start).
 """
 from __future__ import annotations
 

@@ -7,15 +7,17 @@ plan are idempotent, so a run cut short by a server outage is finished by runnin
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
 from models.accounts import account_doc_id, generate_password, hash_password, verify_password
 from models.hierarchy import LEVELS, jurisdiction_doc_id
 from models.provisioning import ParsedFile, RowProblem
-from sync.couch.client import ADMIN_ONLY_SECURITY, CouchServer, Database
-from sync.couch.design import (VILLAGE_INDEXES, audit_design_doc, photos_design_doc, same_design,
-                               village_design_doc)
+from sync.couch.client import ADMIN_ONLY_SECURITY, Conflict, CouchServer, Database, NotFound
+from sync.couch.design import (RETIRED_VILLAGE_DDOCS, VILLAGE_INDEXES, audit_design_doc,
+                               photos_design_doc, same_design, village_design_doc)
 from sync.clock import utc_now
 from sync.directory.store import Directory
 from sync.couch.names import DatabaseNames
@@ -23,6 +25,8 @@ from sync.couch.names import DatabaseNames
 log = logging.getLogger("fieldsync.provisioning")
 
 ACCOUNT_FIELDS = ("display_name", "role", "jurisdiction", "phone", "disabled")
+# the design document of village Mango indexes (none today); never one of RETIRED_VILLAGE_DDOCS
+VILLAGE_INDEX_DDOC = "fieldsync-mango"
 
 Progress = Callable[[int, int, str], None]
 
@@ -43,6 +47,23 @@ def ensure_design_doc(db: Database, wanted: dict) -> bool:
     return True
 
 
+def drop_retired_designs(db: Database) -> list[str]:
+    """Delete the design documents of earlier versions that nothing reads any more
+    (RETIRED_VILLAGE_DDOCS: on CouchDB 3.x each index in them costs work after every write).
+    One `_all_docs` read by keys finds them; returns the ids deleted."""
+    dropped = []
+    for row in db.all_docs(keys=list(RETIRED_VILLAGE_DDOCS))["rows"]:
+        value = row.get("value") or {}
+        if not value.get("rev") or value.get("deleted"):
+            continue  # never there, or already deleted
+        try:
+            db.delete(row["id"], value["rev"])
+        except (Conflict, NotFound):  # changed or deleted meanwhile (another provisioning run)
+            continue
+        dropped.append(row["id"])
+    return dropped
+
+
 def ensure_server_databases(couch: CouchServer, names: DatabaseNames) -> list[str]:
     """Create the server-owned databases (admin-only) and their design documents; returns the
     names created."""
@@ -58,14 +79,32 @@ def ensure_server_databases(couch: CouchServer, names: DatabaseNames) -> list[st
 
 
 def ensure_village_database(couch: CouchServer, names: DatabaseNames, code: str) -> bool:
-    """Create or update a village database, its design document, indexes and security."""
+    """Create or update a village database, its design document, indexes and security, and
+    delete the design documents it still has of earlier versions."""
     db = couch.database(names.village(code))
     changed = db.create()
     changed |= _secure(db)
     changed |= ensure_design_doc(db, village_design_doc(code))
+    changed |= bool(drop_retired_designs(db))
     if changed:
         for index_name, index_fields in VILLAGE_INDEXES:
-            db.create_index(index_fields, index_name, ddoc="fieldsync-indexes")
+            db.create_index(index_fields, index_name, ddoc=VILLAGE_INDEX_DDOC)
+    return changed
+
+
+def ensure_village_databases(couch: CouchServer, names: DatabaseNames, codes: list[str],
+                             progress: Progress = lambda done, total, label: None,
+                             parallel: int = 4) -> int:
+    """ensure_village_database for many villages, `parallel` at a time (each is a few small
+    requests: the client's and the server's work overlap, on every core); returns how many
+    changed."""
+    changed = 0
+    with ThreadPoolExecutor(parallel) as pool:
+        for done, result in enumerate(pool.map(
+                lambda code: ensure_village_database(couch, names, code), codes), start=1):
+            changed += bool(result)
+            if done % 50 == 0 or done == len(codes):
+                progress(done, len(codes), "village databases")
     return changed
 
 
@@ -111,12 +150,35 @@ def _plan_jurisdictions(parsed: ParsedFile, directory: Directory, plan: Provisio
     return known
 
 
+def on_every_core(function: Callable, items: list, progress: Progress | None = None,
+                  label: str = "") -> list:
+    """`function` over `items` on every core, in order: for scrypt, which releases the GIL and
+    costs ~50 ms a password on one core (60,000 accounts: 50 core-minutes)."""
+    if len(items) < 2:
+        return [function(item) for item in items]
+    results: list = []
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for results_done, result in enumerate(pool.map(function, items), start=1):
+            results.append(result)
+            if progress and (results_done % 500 == 0 or results_done == len(items)):
+                progress(results_done, len(items), label)
+    return results
+
+
 def _plan_accounts(parsed: ParsedFile, directory: Directory, plan: ProvisioningPlan,
-                   known_codes: set) -> None:
+                   known_codes: set, progress: Progress | None = None) -> None:
     existing = directory.account_docs()
+    rows = [r for r in parsed.rows if r.kind == "account"]
+    # the scrypt work first, on every core: which given passwords are already the stored ones
+    checked = [r.values for r in rows if r.values.get("password") and r.values["username"] in existing]
+    verdicts = on_every_core(lambda v: verify_password(v["password"],
+                                                       existing[v["username"]].get("password_hash")),
+                             checked, progress, "password checks")
+    unchanged_password = {v["username"] for v, same in zip(checked, verdicts) if same}
+    to_hash: list[tuple[dict, str]] = []  # (document, password): hashed after the loop
     seen: set[str] = set()
     now = utc_now()
-    for row in (r for r in parsed.rows if r.kind == "account"):
+    for row in rows:
         values, username = row.values, row.values["username"]
         if username in seen:
             plan.problems.append(RowProblem(row.line, "username", "username_duplicate",
@@ -134,25 +196,36 @@ def _plan_accounts(parsed: ParsedFile, directory: Directory, plan: ProvisioningP
                 password = plan.generated_passwords[username] = generate_password()
             doc = {"_id": account_doc_id(username), "type": "account", "schema_version": 1,
                    "username": username, **{k: values.get(k) for k in ACCOUNT_FIELDS},
-                   "password_hash": hash_password(password), "token_generation": 0,
+                   "password_hash": None, "token_generation": 0,
                    "created_at": now, "updated_at": now}
             plan.account_docs.append(doc)
+            to_hash.append((doc, password))
             continue
         changed = {k: values.get(k) for k in compared if old.get(k) != values.get(k)}
-        if password and not verify_password(password, old.get("password_hash")):
-            changed.update(password_hash=hash_password(password), password_changed_at=now,
+        new_password = bool(password) and username not in unchanged_password
+        if new_password:
+            changed.update(password_changed_at=now,
                            token_generation=old.get("token_generation", 0) + 1)
         if not changed:
             plan.unchanged += 1
             continue
-        plan.account_docs.append({**old, **changed, "updated_at": now})
+        doc = {**old, **changed, "updated_at": now}
+        plan.account_docs.append(doc)
+        if new_password:
+            to_hash.append((doc, password))
+    hashes = on_every_core(hash_password, [password for _, password in to_hash], progress,
+                           "password hashes")
+    for (doc, _), digest in zip(to_hash, hashes):
+        doc["password_hash"] = digest
 
 
-def plan_provisioning(parsed: ParsedFile, directory: Directory) -> ProvisioningPlan:
-    """Check parsed rows against each other and the directory; decide what to write."""
+def plan_provisioning(parsed: ParsedFile, directory: Directory,
+                      progress: Progress | None = None) -> ProvisioningPlan:
+    """Check parsed rows against each other and the directory; decide what to write (password
+    hashing, the long part of a large file, reports to `progress`)."""
     plan = ProvisioningPlan(problems=list(parsed.problems))
     known = _plan_jurisdictions(parsed, directory, plan)
-    _plan_accounts(parsed, directory, plan, known)
+    _plan_accounts(parsed, directory, plan, known, progress)
     plan.problems.sort(key=lambda p: (p.line, p.field))
     return plan
 
@@ -180,11 +253,9 @@ def apply_plan(plan: ProvisioningPlan, couch: CouchServer, names: DatabaseNames,
     villages = [d["code"] for d in plan.jurisdiction_docs if d["level"] == "village"]
     total = len(plan.jurisdiction_docs) + len(villages) + len(plan.account_docs)
     done = _bulk_write(directory_db, plan.jurisdiction_docs, progress, "jurisdictions", 0, total)
-    for code in villages:
-        ensure_village_database(couch, names, code)
-        done += 1
-        if done % 10 == 0 or code == villages[-1]:
-            progress(done, total, "village databases")
+    ensure_village_databases(couch, names, villages,
+                             lambda n, _, label: progress(done + n, total, label))
+    done += len(villages)
     _bulk_write(directory_db, plan.account_docs, progress, "accounts", done, total)
     log.info("provisioning wrote %d jurisdictions, %d village databases, %d accounts",
              len(plan.jurisdiction_docs), len(villages), len(plan.account_docs))
