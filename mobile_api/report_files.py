@@ -49,20 +49,39 @@ def _append(sheet, values: list[object]) -> None:
                 cell.quotePrefix = True
 
 
-def to_xlsx(title: str, header: list[str], rows: list[list[object]]) -> bytes:
-    """An XLSX workbook of one sheet: a bold, frozen header row, then the rows."""
+def to_xlsx(title: str, header: list[str], rows: list[list[object]],
+            heading: list[str] | None = None, totals: list[object] | None = None,
+            money_columns: tuple[int, ...] = ()) -> bytes:
+    """An XLSX workbook of one sheet named `title`: the `heading` lines (the report's title,
+    period, issuing office and time made) above a bold, frozen header row, the rows, a bold
+    totals line; money columns (0-based indexes) shown as yuan with two decimals."""
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
+    for index, line in enumerate(heading or []):
+        _append(sheet, [line])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=index == 0, size=14 if index == 0 else 11)
+        if len(header) > 1:
+            sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row,
+                              end_column=len(header))
+    first = sheet.max_row + 1 if heading else 1
     _append(sheet, header)
-    for cell in sheet[1]:
+    for cell in sheet[first]:
         cell.font = Font(bold=True)
     for row in rows:
         _append(sheet, row)
-    sheet.freeze_panes = "A2"
+    if totals is not None:
+        _append(sheet, totals)
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+    for column in money_columns:
+        for (cell,) in sheet.iter_rows(min_row=first + 1, min_col=column + 1, max_col=column + 1):
+            if isinstance(cell.value, (int, float)):
+                cell.number_format = "#,##0.00"
+    sheet.freeze_panes = sheet.cell(first + 1, 1)
     for index, name in enumerate(header, start=1):
-        width = max([len(str(name)) * 2] + [len(str(r[index - 1])) for r in rows[:200]])
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 2, 50)
+        width = max([len(str(name)) * 2] + [len(str(r[index - 1])) * 2 for r in rows[:200]])
+        sheet.column_dimensions[sheet.cell(first, index).column_letter].width = min(width + 2, 50)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

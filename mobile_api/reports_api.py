@@ -8,6 +8,7 @@ sync/reports/builder.py; `GET /reports` is the page (templates/reports.html, sta
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, redirect, request
 
@@ -17,7 +18,8 @@ from mobile_api.errors import ApiError
 from mobile_api.report_files import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from models.alerts import period_start
 from models.local_time import local_date, zone_of
-from sync.reports.builder import REPORTS, ReportDesk, ReportInputError, Scope, parse_period, table
+from sync.reports.builder import (COLUMNS, MONEY_KEYS, REPORTS, SHEETS, TITLES, ReportDesk,
+                                  ReportInputError, Scope, parse_period, table, totals_row)
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 page_bp = Blueprint("reports_page", __name__, template_folder="templates")
@@ -81,12 +83,48 @@ def report(name: str):
     if fmt == "json":  # `table`: the same header and cells as the downloads, for the page
         return jsonify({**built, "scope": scope.code, "days": days,
                         "table": {"header": header, "rows": rows}})
-    stamp = end.strftime("%Y%m%d")
-    filename = f"fieldsync-{base}-{scope.code or 'all'}-{stamp}.{fmt}"
-    body = to_csv(header, rows) if fmt == "csv" else to_xlsx(base, header, rows)
+    lang = request_lang()
+    en = lang == "en"
+    office = _office(scope, en)
+    made = desk.clock().astimezone(zone)
+    stamp = local_date(end, zone).strftime("%Y%m%d")
+    totals = totals_row(built, base, lang)
+    if fmt == "csv":
+        body = to_csv(header, [*rows, totals])
+    else:
+        heading = [TITLES[base][en],
+                   _period_line(base, days, en),
+                   (f"Issued by: {office}; made {made:%Y-%m-%d %H:%M} ({zone})" if en
+                    else f"制表单位：{office}    制表时间：{made:%Y-%m-%d %H:%M}（北京时间）"
+                    if str(zone) == "Asia/Shanghai" else
+                    f"制表单位：{office}    制表时间：{made:%Y-%m-%d %H:%M}（{zone}）")]
+        money = tuple(i for i, (key, _, _) in enumerate(COLUMNS[base]) if key in MONEY_KEYS)
+        body = to_xlsx(SHEETS[base][en], header, rows, heading, totals, money)
+    filename = f"{TITLES[base][en]}_{office}_{stamp}.{fmt}"
+    fallback = f"fieldsync-{base}-{scope.code or 'all'}-{stamp}.{fmt}"
     return Response(body, mimetype=None, content_type=CSV_TYPE if fmt == "csv" else XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                    headers={"Content-Disposition": f'attachment; filename="{fallback}"; '
+                                                    f"filename*=UTF-8''{quote(filename)}",
                              "Cache-Control": "no-store"})
+
+
+def _period_line(name: str, days: dict, en: bool) -> str:
+    """统计期间 for reports over a period; 统计截至 for the snapshots (as of the last day)."""
+    if name in ("lifted_but_failing", "open_work"):
+        return f"As of {days['to_date']}" if en else f"统计截至：{days['to_date']}"
+    if en:
+        return f"Period: {days['from_date']} to {days['to_date']}"
+    return f"统计期间：{days['from_date']} 至 {days['to_date']}"
+
+
+def _office(scope: Scope, en: bool) -> str:
+    """The issuing office (制表单位): the jurisdiction's name, or the city's data office."""
+    place = services().directory.jurisdiction(scope.code) if scope.code else None
+    if place is not None:
+        return place.name
+    cities = [j for j in services().directory.jurisdictions().values() if j.level == "city"]
+    name = cities[0].name if cities else ""
+    return f"{name} data office" if en else f"{name}政务服务数据管理局"
 
 
 @page_bp.get("/reports")

@@ -77,14 +77,31 @@ def load_demo(services) -> int:
         raise RuntimeError([p.describe("en") for p in plan.problems])
     apply_plan(plan, services.couch, services.names)
     written = plan.changes
-    villages = [j["code"] for j in demo_provisioning()["jurisdictions"] if j["level"] == "village"]
+    from datetime import datetime, timezone
+
+    from server import demo_activity
+    provisioning = demo_provisioning()
+    towns = {j["code"]: j["name"] for j in provisioning["jurisdictions"] if j["level"] == "town"}
+    written += demo_activity.rosters(services, provisioning["accounts"], towns)
+    cadres = {a["jurisdiction"]: a["username"] for a in provisioning["accounts"]
+              if a["role"] == "cadre"}
+    now = datetime.now(timezone.utc)
+    villages = [j["code"] for j in provisioning["jurisdictions"] if j["level"] == "village"]
     for index, village in enumerate(villages):
-        results = services.couch.database(services.names.village(village)).bulk_docs(
-            demo_households(village, index))
+        db = services.couch.database(services.names.village(village))
+        households = demo_households(village, index)
+        results = db.bulk_docs(households)
         written += sum(1 for r in results if "error" not in r)  # a conflict: already loaded
+        visits = demo_activity.visits(services, village, index, households, cadres[village], now)
+        results = db.bulk_docs(visits)
+        demo_activity.photo_jobs(services, village, results, visits)
+        written += sum(1 for r in results if r.get("ok"))
         if index % 3 == 0:  # a pending mediation request in the first village of each town
             request = demo_mediation_request(village, index)
-            written += services.couch.database(services.names.village(village)).create_doc(request)
+            written += db.create_doc(request)
+            written += demo_activity.alerts(services, village, index, now)
+    written += demo_activity.review_cases(services, villages)
+    written += demo_activity.photo_reuse(services, villages, now)
     return written
 
 

@@ -30,6 +30,9 @@ def in_peoples_terms(doc: dict, names: dict[str, str], desk) -> dict:
                    "town_name": place(parent_code(village)) if village else None}
     if village and isinstance(subject, str) and subject.startswith("household:"):
         terms["household_head"] = _head_name(entries.get(household_key(village, subject)))
+    named = {*(doc.get("villages") or []), *((doc.get("details") or {}).get("villages") or [])}
+    if named:
+        terms["village_names"] = {code: place(code) for code in sorted(named)}
     field = doc.get("field")
     if field:
         terms["field_label"] = field_label(field)

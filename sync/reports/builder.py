@@ -25,6 +25,7 @@ from models.duplicates import town_of
 from models.hierarchy import is_within
 from models.household import INDICATORS
 from models.local_time import last_days
+from models.messages import message
 from sync.couch.client import CouchError, CouchServer, NotFound
 from sync.couch.names import DatabaseNames
 
@@ -371,7 +372,63 @@ def _cell(name: str, key: str, value: object, lang: str) -> object:
         return LEVEL_LABELS.get(value, (value, value))[en]
     if key == "category":
         return CATEGORY_LABELS.get(value, (value, value))[en]
+    if key == "kind":
+        return kind_label(str(value), lang)
+    if key == "income_per_capita_yuan" and isinstance(value, (int, float)):
+        return round(float(value), 2)
     return value
+
+
+KIND_LABELS = {
+    "household_disagreement": ("农户数据不一致", "household data disagreement"),
+    "duplicate_household": ("身份证号重复的农户", "households sharing an ID number"),
+    "near_duplicate_household": ("同名同出生日期的农户", "households with one name and birth date"),
+    "photo_reuse": ("同一照片用于不同农户", "one photo for different households"),
+    "unresolved": ("待处理的数据冲突", "conflicts waiting"),
+}
+TITLES = {"coverage": ("核查覆盖率统计表", "Verification coverage"),
+          "lifted_but_failing": ("已脱贫但指标未达标农户明细表", "Lifted households failing an indicator"),
+          "mediation_sla": ("矛盾调解办理时效统计表", "Mediation response times"),
+          "open_work": ("待办事项统计表", "Open work")}
+SHEETS = {"coverage": ("核查覆盖率", "Coverage"), "lifted_but_failing": ("未达标农户", "Failing"),
+          "mediation_sla": ("调解时效", "Mediation"), "open_work": ("待办事项", "Open work")}
+MONEY_KEYS = frozenset({"income_per_capita_yuan"})
+
+
+def kind_label(kind: str, lang: str = "zh") -> str:
+    """The name of a kind of open work (a review task's kind, a quarantine reason, a stale
+    device rule) as people say it."""
+    en = lang == "en"
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind][en]
+    if kind.startswith("no_contact_") and kind.endswith("d"):
+        days = kind[len("no_contact_"):-1]
+        return f"{days} days without contact" if en else f"{days}天未联系的设备"
+    text = message(kind, lang)
+    return text if text and text != kind else kind
+
+
+def totals_row(report: dict, name: str, lang: str = "zh") -> list[object]:
+    """The 合计 (total) line of a report's table, aligned with its columns."""
+    columns = [key for key, _, _ in COLUMNS[name]]
+    rows = report["rows"]
+    if name == "coverage":  # the top level only: lower levels are inside it
+        top = next((level for level in ("county", "town", "village")
+                    if any(r.get("level") == level for r in rows)), None)
+        rows = [r for r in rows if r.get("level") == top]
+    summed = {"coverage": ("households", "verified", "not_verified"),
+              "mediation_sla": ("alerts", "acknowledged", "resolved", "ack_within_target",
+                                "ack_open_past_target", "resolve_within_target",
+                                "resolve_open_past_target"),
+              "open_work": ("count",), "lifted_but_failing": ()}[name]
+    total = {key: sum(int(r.get(key) or 0) for r in rows) for key in summed}
+    if name == "coverage" and total.get("households"):
+        total["coverage_pct"] = round(100 * total["verified"] / total["households"], 1)
+    if name == "lifted_but_failing":
+        total["head_name"] = f"{len(rows)} households" if lang == "en" else f"{len(rows)}户"
+    line = [total.get(key, "") for key in columns]
+    line[0] = "Total" if lang == "en" else "合计"
+    return line
 
 
 def table(report: dict, name: str, lang: str = "zh") -> tuple[list[str], list[list[object]]]:

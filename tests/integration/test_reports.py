@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote
 import json
 from datetime import datetime, timedelta, UTC
 
@@ -113,14 +114,33 @@ def test_csv_and_xlsx_downloads(seeded, client):
     assert lines[0] == ["层级", "区划代码", "名称", "上级", "户数", "期内已核查户数", "未核查户数",
                         "核查覆盖率(%)"]
     assert lines[1][:3] == ["县", COUNTY, "德庆县"] and lines[1][4:] == ["4", "2", "2", "50.0"]
+    assert lines[-1][0] == "合计" and lines[-1][4:] == ["4", "2", "2", "50.0"]  # the county line
     xlsx = client.get(f"{base}/lifted_but_failing.xlsx?lang=en", headers=auth("liang.lj"))
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:5] == ("County", "Town", "Village", "Household", "Head of household")
-    by_head = {row[4]: row for row in rows[1:]}
+    assert rows[0][0] == "Lifted households failing an indicator" and rows[1][0].startswith("As of")
+    assert rows[2][0].startswith("Issued by: 德庆县; made ")
+    assert rows[3][:5] == ("County", "Town", "Village", "Household", "Head of household")
+    assert rows[-1][0] == "Total" and rows[-1][4] == "2 households"
+    by_head = {row[4]: row for row in rows[4:-1]}
     assert set(by_head) == {"何永明", "陈秀英"}
     assert by_head["何永明"][5] == "4412**********0011" and by_head["何永明"][8] == "yes"
     assert by_head["陈秀英"][9] == "safe housing"
+    got = client.get(f"{base}/mediation_sla.xlsx?from=2026-01-01&to=2026-12-31",
+                     headers=auth("liang.lj"))
+    book = load_workbook(io.BytesIO(got.data))
+    assert book.sheetnames == ["调解时效"]
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == "矛盾调解办理时效统计表"
+    assert rows[1][0] == "统计期间：2026-01-01 至 2026-12-31"
+    assert rows[2][0].startswith("制表单位：德庆县") and "制表时间：" in rows[2][0]
+    assert "（北京时间）" in rows[2][0] and rows[-1][0] == "合计"
+    disposition = got.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" + quote("矛盾调解办理时效统计表_德庆县_20261231.xlsx") in disposition
+    money = client.get(f"{base}/lifted_but_failing.xlsx", headers=auth("liang.lj"))
+    sheet = load_workbook(io.BytesIO(money.data)).active
+    incomes = [row[7] for row in sheet.iter_rows(min_row=5, max_row=sheet.max_row - 1)]
+    assert incomes and all(cell.number_format == "#,##0.00" for cell in incomes)
     zh = client.get(f"{base}/lifted_but_failing.csv", headers=auth("liang.lj")).data.decode()
     assert "住房安全有保障" in zh and "已脱贫" not in zh.splitlines()[0]
 
