@@ -87,9 +87,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bad_path": ("地址中的编号不合法（. 或 .. 段、反斜杠或空字符），请求未发送到数据库",
                  "An id in the address is not valid (a . or .. segment, a backslash or NUL); "
                  "nothing was sent to the database"),
-    "bad_path": ("地址中的编号不合法（. 或 .. 段、反斜杠或空字符），请求未发送到数据库",
-                 "An id in the address is not valid (a . or .. segment, a backslash or NUL); "
-                 "nothing was sent to the database"),
     "sync_param_unknown": ("此同步接口不接受参数 {param}（可用：{allowed}）",
                            "This sync endpoint does not take the parameter {param} (allowed: {allowed})"),
     "bad_sync_param": ("参数 {param} 的值不合法，或重复出现", "Parameter {param} has an invalid value or appears twice"),
@@ -242,6 +239,33 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                               "Report format {format} is not supported (json, csv, xlsx)"),
     "report_date_invalid": ("日期 {value} 无效（格式 YYYY-MM-DD，且起始不晚于结束）",
                             "Date {value} is not valid (YYYY-MM-DD, and from must not be after to)"),
+    # the command line (server/cli.py, server/cli_users.py)
+    "cli_account_not_created": ("账号未创建", "account not created"),
+    "cli_account_created": ("已创建账号 {username}（{jurisdiction} 的{role}）",
+                            "created {username} ({role} of {jurisdiction})"),
+    "cli_initial_password": ("初始密码：{password}", "initial password: {password}"),
+    "cli_state_active": ("启用", "active"),
+    "cli_state_disabled": ("已停用", "disabled"),
+    "cli_account_disabled": ("已停用账号 {username}（其令牌立即失效）", "{username} disabled"),
+    "cli_account_enabled": ("已重新启用账号 {username}", "{username} re-enabled"),
+    "cli_password_reset": ("已重置 {username} 的密码（此前的令牌全部失效）",
+                           "password of {username} reset"),
+    "cli_new_password": ("新密码：{password}", "new password: {password}"),
+    "cli_sync_grants": ("{username} 可同步的村：{villages}", "{username} may sync: {villages}"),
+    "cli_no_grants": ("无授权村", "no granted villages"),
+    "cli_provision_problems": ("{files} 中有 {count} 处问题；未做任何修改",
+                               "{count} problem(s) in {files}; nothing was changed"),
+    "cli_provision_nothing": ("无需修改：{unchanged} 行已是当前状态",
+                              "nothing to change: {unchanged} rows already provisioned"),
+    "cli_provision_plan": ("将写入 {jurisdictions} 个区划和 {accounts} 个账号，{unchanged} 项不变",
+                           "{jurisdictions} jurisdiction(s) and {accounts} account(s) to write, "
+                           "{unchanged} unchanged"),
+    "cli_dry_run": ("试运行：未写入任何内容", "dry run: nothing written"),
+    "cli_provision_done": ("完成：写入 {changes} 个文档", "done: wrote {changes} document(s)"),
+    "cli_initial_passwords": ("初始密码（请分别交给本人；只显示这一次）：",
+                              "initial passwords (give each to its holder; shown only once):"),
+    "cli_demo_loaded": ("演示数据已载入：写入 {changed} 个文档",
+                        "demo data loaded: {changed} document(s) written"),
 }
 
 

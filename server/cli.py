@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from models.messages import message
 from server.config import Settings
 from server.runtime import couchdb_settings
 
@@ -95,7 +96,7 @@ def _record_start(app) -> None:
     try:
         app.extensions[EXTENSION_KEY].audit.record_web_start(socket.gethostname(), os.getpid())
     except CouchError as exc:  # CouchDB not up yet: the worker's periodic full pass covers it
-        click.echo(f"note: web start not recorded ({exc})", err=True)
+        logging.getLogger("fieldsync.web").warning("web start not recorded: %s", exc)
 
 
 @main.command()
@@ -162,15 +163,15 @@ def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> 
     if plan.problems:
         for problem in plan.problems:
             click.echo(problem.describe(settings.lang), err=True)
-        raise click.ClickException(
-            f"{len(plan.problems)} problem(s) in {', '.join(labels)}; nothing was changed")
+        raise click.ClickException(message("cli_provision_problems", settings.lang,
+                                           count=len(plan.problems), files=", ".join(labels)))
     if plan.changes == 0:
-        click.echo(f"nothing to change: {plan.unchanged} rows already provisioned")
+        click.echo(message("cli_provision_nothing", settings.lang, unchanged=plan.unchanged))
         return
-    click.echo(f"{len(plan.jurisdiction_docs)} jurisdiction(s) and {len(plan.account_docs)} "
-               f"account(s) to write, {plan.unchanged} unchanged")
+    click.echo(message("cli_provision_plan", settings.lang, jurisdictions=len(plan.jurisdiction_docs),
+                       accounts=len(plan.account_docs), unchanged=plan.unchanged))
     if dry_run:
-        click.echo("dry run: nothing written")
+        click.echo(message("cli_dry_run", settings.lang))
         return
     last = [0.0]
 
@@ -180,9 +181,9 @@ def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> 
             click.echo(f"  {done}/{total} {label}", err=True)
 
     apply_plan(plan, services.couch, services.names, progress)
-    click.echo(f"done: wrote {plan.changes} document(s)")
+    click.echo(message("cli_provision_done", settings.lang, changes=plan.changes))
     if plan.generated_passwords:
-        click.echo("initial passwords (give each to its holder; shown only once):")
+        click.echo(message("cli_initial_passwords", settings.lang))
         for username, password in sorted(plan.generated_passwords.items()):
             click.echo(f"  {username}\t{password}")
 
@@ -195,11 +196,11 @@ def load_demo(settings: Settings) -> None:
     from server.demo import load_demo as load
     with couchdb_settings(settings) as resolved:
         changed = load(build_services(resolved))
-    click.echo(f"demo data loaded: {changed} document(s) written")
+    click.echo(message("cli_demo_loaded", settings.lang, changed=changed))
 
 
+from server.cli_rosters import roster  # noqa: E402  (so does `roster`)
 from server.cli_users import user  # noqa: E402  (the `user` group lives in its own module)
 
 main.add_command(user)
-from server.cli_rosters import roster  # noqa: E402  (so does `roster`)
 main.add_command(roster)

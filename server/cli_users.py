@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from marshmallow import ValidationError
 
-from models.accounts import generate_password, provisioned_account_schema
+from models.accounts import ROLE_NAMES_ZH, generate_password, provisioned_account_schema
 from models.messages import describe, message
 from server.config import Settings
 from server.runtime import couchdb_settings
@@ -16,6 +16,11 @@ def _directory(settings: Settings):
     services = build_services(settings)
     ensure_server_databases(services.couch, services.names)
     return services.directory
+
+
+def role_name(role: str, lang: str) -> str:
+    """A role as people read it: 村干部 in Chinese, the role code in English."""
+    return ROLE_NAMES_ZH.get(role, role) if lang == "zh" else role
 
 
 def _fail(settings: Settings, code: str, /, **params: object) -> None:
@@ -47,7 +52,7 @@ def add(settings: Settings, username: str, role: str, jurisdiction: str, display
         for field, codes in sorted(exc.normalized_messages().items()):
             for code in codes:
                 click.echo(f"{field}: {describe(code, settings.lang, **values)}", err=True)
-        raise click.ClickException("account not created") from exc
+        raise click.ClickException(message("cli_account_not_created", settings.lang)) from exc
     with couchdb_settings(settings) as resolved:
         directory = _directory(resolved)
         if directory.jurisdiction(jurisdiction) is None:
@@ -56,9 +61,10 @@ def add(settings: Settings, username: str, role: str, jurisdiction: str, display
             _fail(settings, "username_taken", username=username)
         initial = password or generate_password()
         directory.add_account(loaded, initial)
-    click.echo(f"created {username} ({role} of {jurisdiction})")
+    click.echo(message("cli_account_created", settings.lang, username=username,
+                       role=role_name(role, settings.lang), jurisdiction=jurisdiction))
     if not password:
-        click.echo(f"initial password: {initial}")
+        click.echo(message("cli_initial_password", settings.lang, password=initial))
 
 
 @user.command("list")
@@ -67,9 +73,10 @@ def list_accounts(settings: Settings) -> None:
     """List accounts."""
     with couchdb_settings(settings) as resolved:
         for name, doc in sorted(_directory(resolved).account_docs().items()):
-            state = "disabled" if doc.get("disabled") else "active"
-            click.echo(f"{name}\t{doc['role']}\t{doc['jurisdiction']}\t{state}\t"
-                       f"{doc.get('display_name', '')}")
+            state = message("cli_state_disabled" if doc.get("disabled") else "cli_state_active",
+                            settings.lang)
+            click.echo(f"{name}\t{role_name(doc['role'], settings.lang)}\t{doc['jurisdiction']}\t"
+                       f"{state}\t{doc.get('display_name', '')}")
 
 
 def _set_disabled(settings: Settings, username: str, disabled: bool) -> None:
@@ -79,7 +86,8 @@ def _set_disabled(settings: Settings, username: str, disabled: bool) -> None:
             _directory(resolved).set_disabled(username, disabled)
         except UnknownAccount:
             _fail(settings, "username_unknown", username=username)
-    click.echo(f"{username} {'disabled' if disabled else 're-enabled'}")
+    click.echo(message("cli_account_disabled" if disabled else "cli_account_enabled",
+                       settings.lang, username=username))
 
 
 @user.command()
@@ -114,9 +122,9 @@ def reset_password(settings: Settings, username: str, password: str | None) -> N
             _directory(resolved).reset_password(username, new_password)
         except UnknownAccount:
             _fail(settings, "username_unknown", username=username)
-    click.echo(f"password of {username} reset")
+    click.echo(message("cli_password_reset", settings.lang, username=username))
     if not password:
-        click.echo(f"new password: {new_password}")
+        click.echo(message("cli_new_password", settings.lang, password=new_password))
 
 
 
@@ -138,7 +146,9 @@ def _change_grants(settings: Settings, username: str, village: str, grant: bool)
             _fail(settings, "username_unknown", username=username)
         grants = grants | {village} if grant else grants - {village}
         directory.update_account(username, sync_grants=sorted(grants))
-    click.echo(f"{username} may sync: {', '.join(sorted(grants)) or 'no granted villages'}")
+    click.echo(message("cli_sync_grants", settings.lang, username=username,
+                       villages="、".join(sorted(grants)) if grants and settings.lang == "zh"
+                       else ", ".join(sorted(grants)) or message("cli_no_grants", settings.lang)))
 
 
 @user.command("grant-sync")

@@ -75,3 +75,16 @@ def test_sync_grants(runner, services, live_server):
     assert requests.get(url, auth=("town.one", "town-pass-1")).status_code == 403
     wrong = runner.invoke("user", "grant-sync", "town.one", "441226101000")
     assert wrong.exit_code == 1 and "does not match level 'village'" in wrong.output
+
+
+def test_the_command_line_speaks_the_chosen_language(runner, services):
+    assert runner.invoke("provision", str(EXAMPLES / "jurisdictions.csv")).exit_code == 0
+    added = runner.invoke("user", "add", "lan.zh", "--role", "cadre", "--jurisdiction",
+                          "441226101201", "--name", "兰志华", lang="zh")
+    assert added.exit_code == 0, added.output
+    assert "已创建账号 lan.zh" in added.output and "村干部" in added.output
+    assert "初始密码" in added.output and "created" not in added.output
+    listed = runner.invoke("user", "list", lang="zh").output
+    assert "lan.zh\t村干部\t441226101201\t启用" in listed
+    again = runner.invoke("provision", str(EXAMPLES / "jurisdictions.csv"), lang="zh")
+    assert "无需修改" in again.output
