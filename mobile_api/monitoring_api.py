@@ -19,6 +19,7 @@ from mobile_api.alerts_api import official, scope
 from mobile_api.context import services
 from models.alerts import ACK_TARGET_S, RESOLVE_TARGET_S, iso, sla_figures
 from models.common import parse_time
+from models.device_status import FIELDS as STATUS_FIELDS, holds_work
 from sync.directory.access import Principal
 from sync.alerts.desk import SWEEP_CONSUMER
 from sync.couch.client import NotFound
@@ -146,9 +147,15 @@ def _devices(principal: Principal) -> dict:
     visible = [d for d in registry.devices() if principal.may_see(d.get("village_code", ""))]
     stale = [d for d in registry.stale(timedelta(hours=STALE_DEVICE_H))
              if principal.may_see(d.get("village_code", ""))]
+    holding = sorted((d for d in visible if holds_work(d)), key=lambda d: d.get("holding_since") or "")
     return {"total": len(visible), "stale": len(stale), "stale_after_h": STALE_DEVICE_H,
             "stale_devices": [{k: d.get(k) for k in ("device_id", "username", "village_code",
-                                                     "last_contact")} for d in stale[:50]]}
+                                                     "last_contact")} for d in stale[:50]],
+            # devices that last said they hold documents the server does not have, longest first
+            "holding_unsent": len(holding),
+            "holding_devices": [{k: d.get(k) for k in ("device_id", "username", "village_code",
+                                                       "last_contact", *STATUS_FIELDS)}
+                                for d in holding[:50]]}
 
 
 def _workers() -> dict:

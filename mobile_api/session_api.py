@@ -12,6 +12,7 @@ from mobile_api.auth import current_principal, denied, login_required, request_s
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from mobile_api.json_body import request_json
+from models.device_status import FIELDS as STATUS_FIELDS
 from models.session import login_schema, renew_schema
 from models.validation import describe_errors
 from sync.directory.access import AccessDenied, parse_basic
@@ -110,7 +111,7 @@ def devices():
     else:
         visible = [d for d in found if principal.may_see(d.get("village_code", ""))]
     fields = ("device_id", "username", "village_code", "platform", "app_version", "first_seen",
-              "last_contact", "last_push", "last_pull")
+              "last_contact", "last_push", "last_pull", *STATUS_FIELDS)
     return jsonify({"devices": [{k: d.get(k) for k in fields} for d in visible],
                     "count": len(visible)})
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from mobile_api.auth import current_principal
 from mobile_api.context import services
 from mobile_api.errors import ApiError
+from models.device_status import BadStatus, parse_status
 from sync.directory.access import AccessDenied, authorize_village
 from sync.gateway.forwarding import GatewayError, SyncRequest, iter_body
 from sync.gateway.paths import PathRefused, split_target
@@ -61,6 +62,10 @@ def forward(village: str, rest: str = ""):
         raise ApiError(exc.status, exc.code, **exc.params) from None
     if not svc.village_exists(village):
         raise ApiError(404, "village_unknown", village=village)
+    try:  # what the device says it still holds (docs/device-contract.md §8)
+        status = parse_status(request.headers)
+    except BadStatus as exc:
+        raise ApiError(400, "device_status_format", header=exc.header) from None
     device = {"id": principal.device_id or request.headers.get("X-Device-Id"),
               "platform": request.headers.get("X-Device-Platform"),
               "app_version": request.headers.get("X-App-Version")}
@@ -73,7 +78,7 @@ def forward(village: str, rest: str = ""):
     event = _event(sync_request)
     if event != "push":  # a push is recorded once it has landed (the gateway's after-write hook)
         svc.devices.record(device["id"], event, principal.username, village,
-                           device["platform"], device["app_version"])
+                           device["platform"], device["app_version"], status)
     try:
         forwarded = svc.gateway.handle(sync_request)
     except GatewayError as exc:

@@ -15,6 +15,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from models.device_status import apply_status
 from models.session import DEVICE_ID_PATTERN
 from sync.couch.client import Conflict, Database
 from sync.clock import utc_now
@@ -34,6 +35,7 @@ class DeviceRegistry:
     def __init__(self, db: Database):
         self.db = db
         self._last: dict[tuple[str, str], float] = {}
+        self._reported: dict[str, tuple[int, int]] = {}  # device id -> (pending, refused) written
         self._lock = threading.Lock()
 
     def _due(self, device_id: str, username: str, event: str) -> bool:
@@ -69,11 +71,16 @@ class DeviceRegistry:
         return doc.get("username") if doc else None
 
     def record(self, device_id: str | None, event: str, username: str, village: str,
-               platform: str | None = None, app_version: str | None = None) -> None:
-        """Note a contact ("contact", "pull" or "push") by a device of this account; ids that
-        another account registered are left alone (a device id is never taken over)."""
-        if (not device_id or not DEVICE_ID_RE.match(device_id)
-                or not self._due(device_id, username, event)):
+               platform: str | None = None, app_version: str | None = None,
+               status: dict | None = None) -> None:
+        """Note a contact ("contact", "pull" or "push") by a device of this account, with what it
+        says it holds (models/device_status.py; a changed count is written at once, throttle or
+        not); ids that another account registered are left alone (never taken over)."""
+        if not device_id or not DEVICE_ID_RE.match(device_id):
+            return
+        counts = (status["pending"], status["refused"]) if status else None
+        changed = counts is not None and self._reported.get(device_id) != counts
+        if not self._due(device_id, username, event) and not changed:
             return
         for _ in range(3):
             doc = self.db.get_or_none(f"device:{device_id}")
@@ -81,12 +88,19 @@ class DeviceRegistry:
                 log.warning("%s used device id %s of %s: not recorded", username, device_id,
                             doc.get("username"))
                 return
+            doc = self._touched(doc, device_id, username, village, event, platform, app_version)
+            if status:
+                apply_status(doc, status, doc["last_contact"])
             try:
-                self.db.put(self._touched(doc, device_id, username, village, event, platform,
-                                          app_version))
-                return
+                self.db.put(doc)
             except Conflict:
                 continue
+            if counts is not None:
+                with self._lock:
+                    if len(self._reported) > 50_000:
+                        self._reported.clear()
+                    self._reported[device_id] = counts
+            return
 
     @staticmethod
     def _touched(doc: dict | None, device_id: str, username: str, village: str, event: str,

@@ -103,3 +103,53 @@ def test_a_cadre_records_offline_and_everything_reaches_the_server(provisioned, 
     devices = [d for d in provisioned.devices.devices() if d.get("username") == "chen.zq"]
     assert [d["app_version"] for d in devices] == [APP_VERSION]
     assert devices[0]["device_id"] == visit["device_id"] == request["source"]["device_id"]
+
+
+@pytest.mark.e2e
+def test_what_the_phone_still_holds_reaches_the_officials_device_list(provisioned, village_roster,
+                                                                      live_server):
+    """The pending count the app reports in its sync headers (docs/device-contract.md §8)."""
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    spec = {"base": live_server, "shots": str(shots),
+            "cadre": {"username": "chen.zq", "password": "device-pass-1"},
+            "official": {"username": "huang.jh", "password": "device-pass-1"}}
+    result = run_page_script("field_holding.js", spec, timeout=240)
+
+    assert result["refused_pushes"] >= 1 and result["pending_shown"] == "1 条待上传"
+    assert result["lost_answers"] >= 1  # the push landed; the app never saw its answer
+    held = result["held"]
+    assert held["pending_at_last_contact"] == 1 and held["refused_at_last_contact"] == 0
+    assert held["holding_since"] and held["local_seq"]
+    uploaded = result["uploaded"]
+    assert uploaded["all_uploaded_at"] >= held["holding_since"] and uploaded["holding_since"] is None
+    assert int(uploaded["local_seq"]) >= int(held["local_seq"])
+    assert len(list(village_roster.docs_with_prefix("mediation:"))) == 1
+
+
+@pytest.mark.e2e
+def test_an_app_below_the_minimum_version_is_told_to_update(provisioned, village_roster,
+                                                             live_server, tmp_path):
+    """The server raises FIELDSYNC_MIN_APP_VERSION while the app syncs: the 426 of the sync
+    requests (not only of the JSON API) shows the banner with the server's message."""
+    import threading
+    from dataclasses import replace
+    flag = tmp_path / "raise-min-version"
+
+    def raise_when_asked() -> None:
+        for _ in range(1200):  # at most 120 s
+            if flag.exists():
+                provisioned.settings = replace(provisioned.settings, min_app_version="9.0.0")
+                flag.unlink()
+                return
+            time.sleep(0.1)
+    threading.Thread(target=raise_when_asked, daemon=True).start()
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    spec = {"base": live_server, "shots": str(shots), "flag": str(flag),
+            "cadre": {"username": "chen.zq", "password": "device-pass-1"}}
+    result = run_page_script("field_update.js", spec, timeout=180)
+    assert result["banner_before"] == 0
+    assert result["banner"] == f"应用版本 {APP_VERSION} 过旧，请升级到 9.0.0 或更高版本"
+    assert result["button"] == "更新"
+    assert result["phase"] == "应用版本过旧，更新后才能同步（本机数据不会丢失）"  # not "已同步"

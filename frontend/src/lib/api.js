@@ -20,6 +20,11 @@ export function onUpgradeRequired(fn) {
   return () => listeners.delete(fn);
 }
 
+/** Tell the listeners the server refused this app's version (426, from any request). */
+export function upgradeRequired(error) {
+  listeners.forEach((fn) => fn(error));
+}
+
 export function basicAuth(username, secret) {
   const bytes = new TextEncoder().encode(`${username}:${secret}`);
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
@@ -49,7 +54,7 @@ export async function api(path, {method = 'GET', json, auth, deviceId} = {}) {
     const error = new ApiError(response.status, body?.error || 'http_' + response.status,
                                body?.message, body);
     error.retryAfter = Number(response.headers.get('Retry-After')) || null;
-    if (response.status === 426) listeners.forEach((fn) => fn(error));
+    if (response.status === 426) upgradeRequired(error);
     throw error;
   }
   return body;

@@ -63,6 +63,23 @@ export class Outbox {
     });
   }
 
+  /**
+   * Ask the server which pending revisions it already has (`_revs_diff`) and stop counting
+   * those: a push that landed but whose answer was lost (a dropped link, the app closed) is
+   * otherwise never seen by the push's `change` event, and replication will not send it again.
+   */
+  async settle(remote) {
+    const state = await this.read();
+    const ids = Object.keys(state.pending);
+    if (!ids.length) return state;
+    const missing = await remote.revsDiff(Object.fromEntries(ids.map((id) => [id, [state.pending[id]]])));
+    return this.update((now) => {
+      for (const id of ids) {
+        if (now.pending[id] === state.pending[id] && !missing[id]) delete now.pending[id];
+      }
+    });
+  }
+
   synced(at = new Date().toISOString()) {
     return this.update((state) => {
       state.last_sync_at = at;

@@ -15,13 +15,14 @@ export const useVillage = defineStore('village', {
     db: null,
     listening: false,
     online: navigator.onLine,
-    phase: 'idle',          // idle | active | caught_up | offline | unauthorized | failed
+    phase: 'idle',          // idle | active | caught_up | offline | unauthorized | too_old | failed
     lastSyncAt: null,
     lastError: null,
     pending: {},
     refused: {},
     revision: 0,            // bumped when pulled documents change what screens show
     storage: null,          // {usage, quota, persisted}
+    localSeq: null,         // the local database's update_seq, reported to the server
     bootstrap: JSON.parse(localStorage.getItem(BOOTSTRAP_KEY) || 'null'),
   }),
   getters: {
@@ -52,7 +53,8 @@ export const useVillage = defineStore('village', {
       const session = useSession();
       if (!session.current || session.needsPassword || !this.db) return;
       this.handle?.stop();
-      const remote = remoteVillage(session.current, deviceId());
+      const remote = remoteVillage(session.current, deviceId(), () => this.holding());
+      this.remote = markRaw(remote);
       const village = this.db;
       this.phase = 'active';
       this.handle = markRaw(startSync(village, remote, {
@@ -61,6 +63,7 @@ export const useVillage = defineStore('village', {
           this.phase = 'caught_up';
           this.lastError = null;
           await village.outbox.synced();
+          await village.outbox.settle(remote.db).catch(() => {});  // offline again: next time
           await this.refreshOutbox();
         },
         offline: (err) => { this.phase = 'offline'; this.lastError = String(err?.message || err); },
@@ -69,9 +72,11 @@ export const useVillage = defineStore('village', {
           const households = docs.filter((doc) => doc._id.startsWith('household:'));
           if (households.length) await village.observeStamps(households, deviceId());
           this.revision += 1;
+          this.localSeq = (await village.db.info()).update_seq;
         },
         denied: async (row) => { await village.outbox.refused(row); await this.refreshOutbox(); },
         unauthorized: () => { this.phase = 'unauthorized'; session.requirePassword(); },
+        tooOld: () => { this.phase = 'too_old'; },
         failed: (err) => { this.phase = 'failed'; this.lastError = String(err?.message || err); },
       }));
     },
@@ -88,6 +93,28 @@ export const useVillage = defineStore('village', {
       this.pending = state.pending;
       this.refused = state.refused;
       this.lastSyncAt = state.last_sync_at;
+      this.localSeq = (await this.db.db.info()).update_seq;
+      this.reportHolding();
+    },
+    /** What this device holds that the server lacks, as the sync headers report it. */
+    holding() {
+      return {pending: this.pendingCount, refused: this.refusedCount, seq: this.localSeq};
+    },
+    /** Tell the server at once when the counts change (one small request, a second later):
+     * the live pull's longpoll carries the old counts for up to 30 s. */
+    reportHolding() {
+      const counts = `${this.pendingCount}/${this.refusedCount}`;
+      if (counts === this.reportedCounts || !this.remote || !navigator.onLine) return;
+      clearTimeout(this.reportTimer);
+      this.reportTimer = setTimeout(async () => {
+        const now = `${this.pendingCount}/${this.refusedCount}`;
+        try {
+          await this.remote.db.info();
+          this.reportedCounts = now;
+        } catch {
+          // offline or refused: the next sync request carries the counts anyway
+        }
+      }, 1000);
     },
     async loadBootstrap() {
       const session = useSession();
