@@ -159,7 +159,15 @@ def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> 
     from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
     services = build_services(settings)
     ensure_server_databases(services.couch, services.names)
-    plan = plan_provisioning(parsed, services.directory)
+    last = [0.0]
+
+    def progress(done: int, total: int, label: str) -> None:
+        if time.monotonic() - last[0] > 0.5 or done == total:
+            last[0] = time.monotonic()
+            click.echo(f"  {done}/{total} {label}", err=True)
+
+    # hashing a large file's passwords is the long part (~50 ms of a core each): shown as it goes
+    plan = plan_provisioning(parsed, services.directory, progress)
     if plan.problems:
         for problem in plan.problems:
             click.echo(problem.describe(settings.lang), err=True)
@@ -173,13 +181,6 @@ def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> 
     if dry_run:
         click.echo(message("cli_dry_run", settings.lang))
         return
-    last = [0.0]
-
-    def progress(done: int, total: int, label: str) -> None:
-        if time.monotonic() - last[0] > 0.5 or done == total:
-            last[0] = time.monotonic()
-            click.echo(f"  {done}/{total} {label}", err=True)
-
     apply_plan(plan, services.couch, services.names, progress)
     click.echo(message("cli_provision_done", settings.lang, changes=plan.changes))
     if plan.generated_passwords:
