@@ -33,5 +33,7 @@ def search():
     found = search_households(services().reconciliation, prefix(principal.jurisdiction),
                               query, status)
     start = (page - 1) * per_page
-    return jsonify({"page": page, "per_page": per_page, "total": len(found),
-                    "households": found[start:start + per_page]})
+    names = {code: place.name for code, place in services().directory.jurisdictions().items()}
+    shown = [{**h, "village_name": names.get(h.get("village_code"))}
+             for h in found[start:start + per_page]]
+    return jsonify({"page": page, "per_page": per_page, "total": len(found), "households": shown})

@@ -1,17 +1,14 @@
 """The officials' pages. `/officials` is the workbench (领导端) of the front-end build (frontend/,
 entry officials.html): alerts, duty rosters, review and reports in one page with hash routes,
-sharing the field app's login and catalogue. The older paths lead into it; the household search
-(农户查询) is still a server-rendered page on templates/base.html.
+sharing the field app's login and catalogue; the older paths lead into it.
 """
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template
+from flask import Blueprint, redirect
 
 from mobile_api.app_pages import _built
-from mobile_api.context import request_lang
 
-bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
+bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
@@ -42,5 +39,5 @@ def duty_rosters():
 
 @bp.get("/officials/households")
 def household_search():
-    """农户查询: households by name part or full ID number (numbers shown masked)."""
-    return render_template("households.html", lang=request_lang())
+    """农户查询 lives in the workbench."""
+    return redirect("/officials#/households")

@@ -22,7 +22,7 @@ from sync.reports.builder import (COLUMNS, MONEY_KEYS, REPORTS, SHEETS, TITLES, 
                                   ReportInputError, Scope, parse_period, table, totals_row)
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
-page_bp = Blueprint("reports_page", __name__, template_folder="templates")
+page_bp = Blueprint("reports_page", __name__)
 FORMATS = ("json", "csv", "xlsx")
 
 

@@ -12,6 +12,7 @@ import pytest
 from models.alerts import iso
 from support.alerting import TOWN, VILLAGE, add_officials, bypass_write, mediation_request
 from support.page_runner import run_page_script
+from server.demo import demo_households
 from support.workbench_data import HOUSEHOLD, OTHER_VILLAGE, TWIN, seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +64,7 @@ def test_a_township_official_calls_back_and_closes_the_case(provisioned, live_se
     no_overflow(result)
     assert result["login_title"] == "领导端工作台"
     assert result["wrong_password_error"] == "用户名或密码错误"
-    assert result["nav"] == ["预警", "复核"]  # a township official: no rosters, no reports
+    assert result["nav"] == ["预警", "复核", "农户"]  # a township official: no rosters, no reports
     assert result["second_tab_logged_in"] is True
     assert result["live_text"].endswith("实时")
     assert result["filed_status"] == 201 and result["appeared_after_ms"] < 5000
@@ -97,7 +98,7 @@ def test_a_county_official_puts_someone_on_duty(provisioned, live_server, shots)
         "official": {"username": "liang.lj", "password": PASSWORD}, "on_duty": "huang.jh",
         "mediator": {"name": "冯调解", "phone": "13800000003"}})
     no_overflow(result)
-    assert result["nav"] == ["预警", "值班表", "复核", "报表"]
+    assert result["nav"] == ["预警", "值班表", "复核", "农户", "报表"]
     assert "新圩镇" in result["duty_warning"] and "无人值班" in result["duty_warning"]
     assert "无人值班" in result["nobody_text"] and "黄建华" in result["nobody_text"]
     assert result["on_duty_text"].startswith("黄建华")
@@ -164,3 +165,28 @@ def test_reports_in_the_beijing_night_hours(provisioned, live_server, shots, mon
     phone, laptop = result["coverage_chart"], result["coverage_chart_laptop"]
     assert phone and laptop and phone["width"] <= 390 and laptop["width"] > 600
     assert laptop["height"] < 700  # sized by its rows, not stretched
+
+
+@pytest.mark.e2e
+def test_a_township_official_finds_households(provisioned, live_server, shots):
+    households = demo_households(VILLAGE, 0)
+    provisioned.couch.database(provisioned.names.village(VILLAGE)).bulk_docs(households)
+    provisioned.reconciliation.run()
+    provisioned.directory.reset_password("huang.jh", PASSWORD)
+    wanted, numbered = households[1], households[2]
+    status = households[0]["poverty_status"]
+    result = run_page_script("workbench.js", {
+        "flow": "households", "base": live_server, "shots": shots,
+        "official": {"username": "huang.jh", "password": PASSWORD},
+        "name_part": wanted["head"]["name"][:2], "id_number": numbered["head"]["id_number"],
+        "status": status})
+    no_overflow(result)
+    assert result["title"] == "农户查询"
+    assert result["all_total"] == f"共找到 {len(households)} 户" == f"共找到 {len(result['first_page'])} 户"
+    assert wanted["_id"] in result["by_name"] and result["by_number"] == [numbered["_id"]]
+    number = numbered["head"]["id_number"]
+    assert number[:4] + "*" * 10 + number[-4:] in result["by_number_text"]
+    expected = sum(1 for h in households if h["poverty_status"] == status)
+    assert result["by_status_total"] == f"共找到 {expected} 户"
+    assert len(set(result["by_status_labels"])) == 1 and "新圩村" in result["page_text"]
+    assert not any(h["head"]["id_number"] in result["page_text"] for h in households)

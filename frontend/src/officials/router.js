@@ -12,6 +12,7 @@ const routes = [
   {path: '/alert/:id', component: () => import('./views/AlertDetail.vue'), props: true},
   {path: '/rosters', component: () => import('./views/RostersView.vue'), meta: {roles: COUNTY_AND_CITY}},
   {path: '/review', component: () => import('./views/ReviewView.vue')},
+  {path: '/households', component: () => import('./views/HouseholdsView.vue')},
   {path: '/reports', component: () => import('./views/ReportsView.vue'), meta: {roles: COUNTY_AND_CITY}},
   {path: '/:rest(.*)', redirect: '/'},
 ];

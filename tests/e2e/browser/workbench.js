@@ -245,7 +245,37 @@ async function reportsFlow(input, page, out) {
   }
 }
 
-const FLOWS = {alerts: alertsFlow, county: countyFlow, review: reviewFlow, reports: reportsFlow};
+async function householdsFlow(input, page, out) {
+  await loginAs(page, input, out, input.official, false);
+  await page.click('.wb-tabbar .van-tabbar-item:has-text("农户")');
+  await page.waitForSelector('[data-screen=households] [data-test=total]');
+  await settled(page);
+  const ids = () => page.$$eval('[data-test=household]', (cards) => cards.map((c) => c.dataset.id));
+  const total = async () => (await page.textContent('[data-test=total]')).trim();
+  out.title = (await page.textContent('[data-screen=households] h1')).trim();
+  out.all_total = await total();
+  out.first_page = await ids();
+  await shot(page, input, out, 'households');
+  for (const [key, text] of [['by_name', input.name_part], ['by_number', input.id_number]]) {
+    await page.fill('[data-test=query] input', text);
+    await page.click('[data-test=search]');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-test=household]').length <= n, 1);
+    await page.waitForTimeout(300);
+    out[key] = await ids();
+    out[`${key}_text`] = (await page.textContent('[data-screen=households]')).replace(/\s+/g, ' ');
+  }
+  await page.fill('[data-test=query] input', '');
+  await page.selectOption('[data-test=status]', input.status);
+  await page.waitForTimeout(800);
+  out.by_status_total = await total();
+  out.by_status_labels = await page.$$eval('[data-test=household] .badge', (b) => b.map((x) => x.textContent.trim()));
+  out.page_text = await page.textContent('body');
+  await page.setViewportSize(LAPTOP);
+  await shot(page, input, out, 'households');
+}
+
+const FLOWS = {alerts: alertsFlow, county: countyFlow, review: reviewFlow, reports: reportsFlow,
+               households: householdsFlow};
 
 run(async (input, page, out) => {
   out.overflow = {};
