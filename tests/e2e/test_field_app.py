@@ -153,3 +153,21 @@ def test_an_app_below_the_minimum_version_is_told_to_update(provisioned, village
     assert result["banner"] == f"应用版本 {APP_VERSION} 过旧，请升级到 9.0.0 或更高版本"
     assert result["button"] == "更新"
     assert result["phase"] == "应用版本过旧，更新后才能同步（本机数据不会丢失）"  # not "已同步"
+
+
+@pytest.mark.e2e
+def test_a_quarantined_and_a_refused_record_show_their_reasons(provisioned, village_roster,
+                                                               live_server):
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    spec = {"base": live_server, "shots": str(shots), "bad_id_number": "441226197803121237",
+            "other_village": "441226101202",
+            "cadre": {"username": "chen.zq", "password": "device-pass-1"}}
+    result = run_page_script("field_feedback.js", spec, timeout=240)
+
+    stored = village_roster.get(result["quarantined_id"])  # stored unchanged, and quarantined
+    assert stored["applicant"]["id_number"] == "441226197803121237"
+    assert "身份证号码校验位错误" in result["feedback"] and "服务器反馈：需要更正" in result["feedback"]
+    assert village_roster.get_or_none(result["refused_id"]) is None  # refused: only on the phone
+    assert "未能上传：服务器拒收" in result["refused"] and "文档属于其他村" in result["refused"]
+    assert "这条记录仍保存在本机，没有丢失" in result["refused"]

@@ -82,7 +82,8 @@ export function startSync(village, remote, on) {
       on.idle();
     }
   });
-  handle.on('denied', (row) => on.denied(row));
+  // a two-way sync wraps the refused row: {direction: 'push', doc: <the _bulk_docs error row>}
+  handle.on('denied', (event) => on.denied(event?.doc || event));
   handle.on('error', (err) => {
     if (stopped) return;
     if (authFailure(err)) on.unauthorized(err);

@@ -1,0 +1,61 @@
+// What the server said about a record, on the record: a mediation request with a wrong ID
+// number is stored and quarantined (its feedback comes down and lists the problem); another
+// is refused by the gateway (its push is rewritten on the way to name another village, as a
+// device bug would) and shows the refusal's reason, kept on the phone.
+'use strict';
+const {run} = require('./harness');
+
+const shot = (page, input, name) => page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
+
+run(async (input, page, out) => {
+  page.setDefaultTimeout(20000);
+  try {
+    await feedback(input, page, out);
+  } catch (err) {
+    await shot(page, input, 'failure').catch(() => {});
+    throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
+  }
+});
+
+async function fileRequest(page, name, idNumber) {
+  await page.evaluate(() => { location.hash = '#/mediation/new'; });
+  await page.waitForSelector('[data-screen="mediation-form"]');
+  await page.fill('#applicant-name', name);
+  await page.fill('#applicant-phone', '13926611234');
+  if (idNumber) await page.fill('#applicant-id', idNumber);
+  await page.click('[data-field="category"] [data-code="neighbourhood"]');
+  await page.fill('#description', '邻居占用通道，多次协商未果。');
+  await page.click('[data-test="save-mediation"]');
+  await page.waitForSelector('[data-screen="mediation"]');
+  return decodeURIComponent((await page.evaluate(() => location.hash)).replace('#/mediation/', ''));
+}
+
+async function feedback(input, page, out) {
+  await page.goto(`${input.base}/app/`);
+  await page.waitForSelector('[data-screen="login"]');
+  await page.fill('#username', input.cadre.username);
+  await page.fill('#password', input.cadre.password);
+  await page.click('#login-button');
+  await page.waitForSelector('[data-test="household-row"]');
+  out.steps.push('logged in');
+
+  out.quarantined_id = await fileRequest(page, '何永明', input.bad_id_number);
+  await page.waitForSelector('[data-test="feedback-notice"]', {timeout: 60000});
+  out.feedback = (await page.textContent('[data-test="feedback-notice"]')).replace(/\s+/g, ' ').trim();
+  await shot(page, input, '9-record-quarantined');
+
+  await page.route('**/sync/*/_bulk_docs', (route) => {
+    const body = JSON.parse(route.request().postData());
+    for (const doc of body.docs) if (doc.applicant?.name === '拒收测试') doc.village_code = input.other_village;
+    return route.continue({postData: JSON.stringify(body)});
+  });
+
+  out.refused_id = await fileRequest(page, '拒收测试', null);
+  await page.waitForSelector('[data-test="refused-notice"]', {timeout: 60000});
+  out.refused = (await page.textContent('[data-test="refused-notice"]')).replace(/\s+/g, ' ').trim();
+  await shot(page, input, '10-record-refused');
+  await page.click('.van-tabbar-item:nth-child(3)');
+  await page.waitForSelector('[data-screen="sync"]');
+  out.sync_summary = (await page.textContent('[data-test="sync-summary"]')).replace(/\s+/g, ' ').trim();
+  await shot(page, input, '11-sync-refused');
+}
