@@ -171,3 +171,44 @@ def test_a_quarantined_and_a_refused_record_show_their_reasons(provisioned, vill
     assert village_roster.get_or_none(result["refused_id"]) is None  # refused: only on the phone
     assert "未能上传：服务器拒收" in result["refused"] and "文档属于其他村" in result["refused"]
     assert "这条记录仍保存在本机，没有丢失" in result["refused"]
+
+
+@pytest.mark.e2e
+def test_two_phones_edit_one_household_offline_and_both_show_the_merge(provisioned, village_roster,
+                                                                       live_server, tmp_path):
+    """docs/reconciliation.md: the path both changed (notes) goes to the later stamp and opens a
+    review task, the path one changed (address) is merged, the loser is archived; both phones
+    end on the one merged revision."""
+    import threading
+    flag, household_id = tmp_path / "merge-now", _household(1, "", "")["_id"]
+    resolutions: list = []
+
+    def merge_when_asked() -> None:
+        for _ in range(2400):  # at most 240 s
+            if flag.exists():
+                resolutions.extend(provisioned.reconciliation.resolver.sweep(VILLAGE))
+                flag.unlink()
+                return
+            time.sleep(0.1)
+    threading.Thread(target=merge_when_asked, daemon=True).start()
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    spec = {"base": live_server, "shots": str(shots), "flag": str(flag), "search": "梁国强",
+            "cadre": {"username": "chen.zq", "password": "device-pass-1"},
+            "a": {"notes": "东墙裂缝已修补（A机）"},
+            "b": {"notes": "已申请危房改造（B机）", "address": "新圩村三组12号"}}
+    result = run_page_script("field_two_devices.js", spec, timeout=400)
+
+    assert len(set(result["device_ids"])) == 2 and result["merged_by_test"]
+    assert [r.doc_id for r in resolutions] == [household_id]
+    merged = village_roster.get(household_id, conflicts=True)
+    assert not merged.get("_conflicts")
+    assert merged["notes"] == spec["b"]["notes"] and merged["address"] == spec["b"]["address"]
+    review = provisioned.reconciliation.review_db
+    tasks = [t for t in review.docs_with_prefix("review:household_disagreement:") if t["field"] == "notes"]
+    assert len(tasks) == 1 and {c["value"] for c in tasks[0]["candidates"]} == {
+        spec["a"]["notes"], spec["b"]["notes"]}
+    archived = list(review.docs_with_prefix(f"conflict:{household_id}:"))
+    assert spec["a"]["notes"] in [a.get("losing_value") for a in archived]
+    for phone in ("a_shows", "b_shows"):
+        assert spec["b"]["notes"] in result[phone] and spec["b"]["address"] in result[phone]

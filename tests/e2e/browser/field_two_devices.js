@@ -1,0 +1,90 @@
+// Two phones (two browser contexts, two device ids, one cadre) edit one household offline: A
+// the notes, B (later) the notes and the address. Both sync, CouchDB keeps both revisions, the
+// test's worker merges (it runs when this script writes input.flag), and both phones show the
+// server's outcome: one revision, B's later notes, B's address, no conflict notice.
+'use strict';
+const fs = require('fs');
+const {run} = require('./harness');
+
+const shot = (page, input, name) => page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
+const pendingText = (page) => page.textContent('[data-test="pending-count"]');
+
+run(async (input, pageA, out) => {
+  const pageB = await (await pageA.context().browser().newContext({viewport: {width: 390, height: 844},
+                                                                   locale: 'zh-CN'})).newPage();
+  for (const page of [pageA, pageB]) {
+    page.setDefaultTimeout(30000);
+    page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
+  }
+  try {
+    await twoDevices(input, pageA, pageB, out);
+  } catch (err) {
+    await shot(pageA, input, 'failure-a').catch(() => {});
+    await shot(pageB, input, 'failure-b').catch(() => {});
+    throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
+  }
+});
+
+async function login(page, input) {
+  await page.goto(`${input.base}/app/`);
+  await page.waitForSelector('[data-screen="login"]');
+  await page.fill('#username', input.cadre.username);
+  await page.fill('#password', input.cadre.password);
+  await page.click('#login-button');
+  await page.waitForSelector('[data-test="household-row"]');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+}
+
+async function openHousehold(page, input) {
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.fill('input[name="roster-search"]', input.search);
+  await page.click('[data-test="household-row"]');
+  await page.waitForSelector('[data-screen="household"]');
+}
+
+async function edit(page, input, changes) {
+  await openHousehold(page, input);
+  await page.click('[data-test="edit-household"]');
+  for (const [selector, value] of Object.entries(changes)) await page.fill(selector, value);
+  await page.click('[data-test="save-household"]');
+  await page.waitForSelector('[data-screen="household"]');
+}
+
+async function uploaded(page) {
+  await page.evaluate(() => { location.hash = '#/sync'; });
+  await page.waitForSelector('[data-screen="sync"]');
+  await page.waitForFunction(() => !/\d/.test(document.querySelector('[data-test="pending-count"]').textContent),
+                             null, {timeout: 60000});
+  return (await pendingText(page)).trim();
+}
+
+async function twoDevices(input, pageA, pageB, out) {
+  await login(pageA, input);
+  await login(pageB, input);
+  out.device_ids = await Promise.all([pageA, pageB].map((p) => p.evaluate(() => localStorage.getItem('fieldsync-device-id'))));
+  out.steps.push('both logged in');
+  await pageA.context().setOffline(true);
+  await pageB.context().setOffline(true);
+  await edit(pageA, input, {'#household-notes': input.a.notes});
+  await pageA.waitForTimeout(50);  // B's stamp is later
+  await edit(pageB, input, {'#household-notes': input.b.notes, '#household-address': input.b.address});
+  out.steps.push('both edited offline');
+  await pageA.context().setOffline(false);
+  out.a_uploaded = await uploaded(pageA);
+  await pageB.context().setOffline(false);
+  out.b_uploaded = await uploaded(pageB);
+  out.steps.push('both uploaded');
+
+  fs.writeFileSync(input.flag, 'merge');
+  for (let i = 0; i < 120 && fs.existsSync(input.flag); i += 1) await pageA.waitForTimeout(250);
+  out.merged_by_test = !fs.existsSync(input.flag);
+  for (const [name, page] of [['a', pageA], ['b', pageB]]) {
+    await openHousehold(page, input);
+    await page.waitForFunction(({notes, address}) => {
+      const text = document.querySelector('[data-screen="household"]').textContent;
+      return text.includes(notes) && text.includes(address) && !document.querySelector('.notice.warn[role="status"]');
+    }, input.b, {timeout: 60000});
+    out[`${name}_shows`] = (await page.textContent('[data-screen="household"]')).replace(/\s+/g, ' ');
+    await shot(page, input, `12-two-devices-merged-${name}`);
+  }
+}
