@@ -22,6 +22,12 @@ def _uid(*parts: object) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "fieldsync-demo/" + "/".join(map(str, parts))))
 
 
+def villager(n: int) -> str:
+    """A villager's name (a hundred combinations, apart from the officials' ten)."""
+    from server.demo import GIVEN, SURNAMES
+    return SURNAMES[(n * 3 + 1) % len(SURNAMES)] + GIVEN[(n // len(SURNAMES) + n * 3 + 2) % len(GIVEN)]
+
+
 def demo_png(seed: int, edge: int = 64) -> bytes:
     """A small grey picture of 8×8 random blocks (distinct per seed, so no false reuse)."""
     state, blocks = seed * 2654435761 % 2**32 or 1, []
@@ -114,7 +120,6 @@ def photo_jobs(services, village: str, results: list[dict], visits_: list[dict])
 def alerts(services, village: str, index: int, now: datetime) -> int:
     """A town's alerts over the last days: resolved, in progress, waiting, overdue-escalated."""
     from models.examples import example
-    from server.demo import _person
     from sync.alerts.raising import AlertRaiser
     desk = services.alerts
     db = services.couch.database(services.names.village(village))
@@ -133,8 +138,9 @@ def alerts(services, village: str, index: int, now: datetime) -> int:
                    source={"channel": "villager_online"}, category=categories[n],
                    description=stories[n], urgency=("normal", "urgent")[n % 2],
                    recorded_at=iso(received - timedelta(minutes=3)),
-                   applicant={"name": _person(index * 7 + n + 60), "phone": f"1392{index:03d}{n:04d}"},
-                   other_parties=[{"name": _person(index * 7 + n + 70), "relation": "邻居"}])
+                   applicant={"name": villager(index * 5 + n), "phone": f"1392{index:03d}{n:04d}"},
+                   other_parties=[{"name": villager(index * 5 + n + 37), "relation": "邻居"}],
+                   amount_in_dispute_fen=(None, 350_000, 1_860_000, None, 82_000)[n])
         if not db.create_doc(doc):
             continue
         raiser = AlertRaiser(desk.store, desk.router, desk.outbox, desk.chain, None, "demo",

@@ -59,8 +59,8 @@ def test_a_township_official_calls_back_and_closes_the_case(provisioned, live_se
                "urgency": "urgent", "amount_in_dispute_fen": 1_200_000}
     result = run_page_script("workbench.js", {
         "flow": "alerts", "base": live_server, "shots": shots, "request": request,
-        "official": {"username": "huang.jh", "password": PASSWORD}, "search": "何永明"},
-        timeout=240)
+        "official": {"username": "huang.jh", "password": PASSWORD}, "search": "何永明",
+        "next_official": {"username": "zhou.tl", "password": PASSWORD}}, timeout=240)
     no_overflow(result)
     assert result["login_title"] == "领导端工作台"
     assert result["wrong_password_error"] == "用户名或密码错误"
@@ -88,6 +88,7 @@ def test_a_township_official_calls_back_and_closes_the_case(provisioned, live_se
     assert result["search_cards"] == 1 and "何永明" in result["mine_text"]
     assert result["ago_before"] != result["ago_after"] and "分钟前" in result["ago_after"]
     assert result["after_logout"] is None
+    assert result["next_official_who"].endswith("zhou.tl")  # the next official on this browser
 
 
 @pytest.mark.e2e

@@ -134,6 +134,13 @@ async function alertsFlow(input, page, out) {
   await page.click('[data-test=logout]');
   await page.waitForSelector('#login-button');
   out.after_logout = await page.evaluate(() => localStorage.getItem('fieldsync-session'));
+  if (input.next_official) {  // another official on the same browser (one device id per account)
+    await page.fill('#username', input.next_official.username);
+    await page.fill('#password', input.next_official.password);
+    await page.click('#login-button');
+    await page.waitForSelector('[data-screen=alerts]', {timeout: 15000});
+    out.next_official_who = (await page.textContent('[data-test=who]')).trim();
+  }
 }
 
 async function countyFlow(input, page, out) {
