@@ -38,11 +38,12 @@ def stream():
     live = services().alerts.live
     try:
         heartbeat = min(60.0, max(0.05, float(request.args.get("heartbeat", HEARTBEAT_S))))
-        subscriber = live.subscribe()
+        subscriber = live.subscribe(principal.username)
     except ValueError:
         raise ApiError(400, "bad_request") from None
-    except TooManyStreams:
-        raise ApiError(503, "too_many_streams", None, {"Retry-After": "30"}) from None
+    except TooManyStreams as exc:  # the process's budget or the account's share of it
+        raise ApiError(503, exc.code, None, {"Retry-After": str(exc.retry_after)},
+                       limit=exc.limit) from None
 
     authenticator = services().authenticator
 

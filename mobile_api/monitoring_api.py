@@ -158,6 +158,15 @@ def _devices(principal: Principal) -> dict:
                                 for d in holding[:50]]}
 
 
+def _held_connections() -> dict:
+    """Held requests of THIS web process (each process serves its own connections: with several
+    behind one address, each answers for itself; `pid` says which one answered)."""
+    import os
+    svc = services()
+    return {"pid": os.getpid(), "longpolls": svc.gateway.held.figures(),
+            "watchers": svc.gateway.watch.figures(), "streams": svc.alerts.live.budget.figures()}
+
+
 def _workers() -> dict:
     svc = services()
     stale_after = svc.settings.heartbeat_stale_s
@@ -194,4 +203,5 @@ def monitoring():
         "quarantine": {"open": len(quarantined)},
         "devices": _devices(principal),
         "workers": _workers(),
+        "held_connections": _held_connections(),
     })

@@ -20,7 +20,7 @@ from marshmallow import ValidationError
 from mobile_api.context import services
 from mobile_api.errors import ApiError
 from mobile_api.json_body import request_json
-from mobile_api.rate_limit import SlidingWindow
+from mobile_api.rate_limit import SharedWindow
 from models.identity import normalise_phone
 from models.doc_ids import alert_id
 from models.messages import both
@@ -33,21 +33,23 @@ from sync.gateway.forwarding import SyncRequest
 log = logging.getLogger("fieldsync.public")
 bp = Blueprint("public", __name__, url_prefix="/api/v1/public")
 
-def _windows() -> dict[str, SlidingWindow]:
-    """This app's limits: 10 filings an hour per IP address, 3 a day per phone number."""
+def _windows() -> dict[str, SharedWindow]:
+    """This app's limits: 10 filings an hour per IP address, 3 a day per phone number; counted
+    in CouchDB, so every web process behind one address gives the same answer."""
+    state = services().state_db
     return current_app.extensions.setdefault("fieldsync_public_limits", {
-        "ip": SlidingWindow(limit=10, window_s=3600),
-        "phone": SlidingWindow(limit=3, window_s=24 * 3600),
+        "ip": SharedWindow(state, "ip", limit=10, window_s=3600),
+        "phone": SharedWindow(state, "phone", limit=3, window_s=24 * 3600),
         # lookups: 30 an hour per IP address (guessing receipts), 10 a day per receipt (guessing
         # the phone that goes with one)
-        "lookup_ip": SlidingWindow(limit=30, window_s=3600),
-        "lookup_receipt": SlidingWindow(limit=10, window_s=24 * 3600)})
+        "lookup_ip": SharedWindow(state, "lookup_ip", limit=30, window_s=3600),
+        "lookup_receipt": SharedWindow(state, "lookup_receipt", limit=10, window_s=24 * 3600)})
 
 FORM_FIELDS = ("applicant", "other_parties", "category", "description",
                "amount_in_dispute_fen", "urgency")
 
 
-def _limited(window: SlidingWindow, key: str) -> None:
+def _limited(window: SharedWindow, key: str) -> None:
     wait = window.hit(key)
     if wait is not None:
         raise ApiError(429, "rate_limited", None, {"Retry-After": str(wait)}, retry_after=wait)

@@ -19,6 +19,7 @@ from sync.directory.devices import DeviceRegistry
 from sync.directory.store import Directory
 from sync.gateway.forwarding import GatewayLimits, SyncGateway
 from sync.gateway.intake import MediationIntake
+from sync.gateway.longpoll import ChangeWatch
 from sync.couch.names import DatabaseNames
 from sync.photos.queue import PhotoDesk
 from sync.photos.upload import PhotoUploads
@@ -78,6 +79,7 @@ class Services:
         return AlertDesk(self.couch, self.names, build_channels(settings),
                          parse_chain(settings.escalation_chain), settings.delivery_lease_s,
                          settings.alert_inline_dispatch, settings.max_alert_streams,
+                         max_streams_per_account=settings.max_streams_per_account,
                          full_pass_s=settings.full_pass_s)
 
     @cached_property
@@ -91,11 +93,17 @@ class Services:
     @cached_property
     def gateway(self) -> SyncGateway:
         """The sync gateway with its after-write hooks, in the order they run."""
-        # the alert path first: a township official must hear of a request within seconds
-        hooks = [self.mediation_intake.after_write, self.audit.record_writes,
+        # waking the village's held longpolls first (it costs nothing), then the alert path: a
+        # township official must hear of a request within seconds
+        watch = ChangeWatch(self.couch, self.names, recheck=self._recheck)
+        hooks = [watch.after_write, self.mediation_intake.after_write, self.audit.record_writes,
                  self.quarantine.after_write, self.photo_desk.enqueue, self._record_push]
         return SyncGateway(self.couch, self.names, gateway_limits(self.settings),
-                           classify_device_document, hooks)
+                           classify_device_document, hooks, watch=watch)
+
+    def _recheck(self, principal) -> None:
+        """Whether a held request's caller would still be let in (AccessDenied if not)."""
+        self.authenticator.recheck(principal)
 
     @cached_property
     def photo_uploads(self) -> PhotoUploads:
@@ -143,7 +151,8 @@ def gateway_limits(settings: Settings) -> GatewayLimits:
     return GatewayLimits(max_request_bytes=int(settings.max_request_mb * mib),
                          max_attachment_bytes=int(settings.max_attachment_mb * mib),
                          longpoll_cap_ms=int(settings.longpoll_cap_s * 1000),
-                         max_held_longpolls=settings.max_held_longpolls)
+                         max_held_longpolls=settings.max_held_longpolls,
+                         max_held_per_account=settings.max_held_per_account)
 
 
 def build_services(settings: Settings) -> Services:

@@ -29,9 +29,10 @@ class AlertDesk:
 
     def __init__(self, couch: CouchServer, names: DatabaseNames, channels: dict,
                  chain: tuple[Step, ...], lease_s: float = 60.0, inline_dispatch: bool = True,
-                 max_streams: int = 32, full_pass_s: float = 1800.0):
+                 max_streams: int = 500, full_pass_s: float = 1800.0,
+                 max_streams_per_account: int = 8):
         self.couch, self.names, self.channels, self.chain = couch, names, channels, chain
-        self.full_pass_s = full_pass_s
+        self.full_pass_s, self.max_streams_per_account = full_pass_s, max_streams_per_account
         self.lease_s, self.inline_dispatch, self.max_streams = lease_s, inline_dispatch, max_streams
 
     @cached_property
@@ -86,7 +87,7 @@ class AlertDesk:
 
     @cached_property
     def live(self) -> LiveFeed:
-        return LiveFeed(self.store.db, self.max_streams)
+        return LiveFeed(self.store.db, self.max_streams, self.max_streams_per_account)
 
     def on_mediation_request(self, village: str, doc: dict, rev: str, received_at: str) -> None:
         """MediationIntake listener (gateway and API): raise the alert at once."""

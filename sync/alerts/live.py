@@ -1,36 +1,43 @@
 """Live alert changes for the officials' page: one longpoll on the alerts database per
-process, fanned out to every open stream (each stream gets a bounded queue)."""
+process, fanned out to every open stream (each stream gets a bounded queue). Open streams are
+held requests: budgets per process and per account (sync/budgets.py)."""
 from __future__ import annotations
 
 import logging
 import queue
 import threading
 
+from sync.budgets import HeldBudget, OverBudget
 from sync.couch.client import Database, NotFound
 
 log = logging.getLogger("fieldsync.alerts.live")
 
 
-class TooManyStreams(Exception):
-    """The process already serves its maximum number of open streams."""
+class TooManyStreams(OverBudget):
+    """The process, or the account, already holds its budget of open streams (`code` says which)."""
 
 
 class LiveFeed:
     """Follows the alerts database's `_changes` and hands each document to the subscribers."""
 
-    def __init__(self, db: Database, max_streams: int = 32, queue_size: int = 200):
+    def __init__(self, db: Database, max_streams: int = 500, max_per_account: int = 8,
+                 queue_size: int = 200):
         self.db, self.max_streams, self.queue_size = db, max_streams, queue_size
-        self._subscribers: set[queue.Queue] = set()
+        self.budget = HeldBudget("streams", max_streams, max_per_account, retry_after=30)
+        self._subscribers: dict[queue.Queue, str] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def subscribe(self) -> queue.Queue:
-        """A queue that receives every changed alert or delivery document from now on."""
+    def subscribe(self, account: str = "") -> queue.Queue:
+        """A queue that receives every changed alert or delivery document from now on; raises
+        TooManyStreams past the process's or the account's budget."""
+        try:
+            self.budget.take(account)
+        except OverBudget as exc:
+            raise TooManyStreams(exc.code, exc.limit, exc.retry_after) from None
         with self._lock:
-            if len(self._subscribers) >= self.max_streams:
-                raise TooManyStreams(self.max_streams)
             subscriber: queue.Queue = queue.Queue(self.queue_size)
-            self._subscribers.add(subscriber)
+            self._subscribers[subscriber] = account
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._follow, name="alerts-live",
                                                 daemon=True)
@@ -40,7 +47,9 @@ class LiveFeed:
     def unsubscribe(self, subscriber: queue.Queue) -> None:
         """Stop feeding a queue."""
         with self._lock:
-            self._subscribers.discard(subscriber)
+            account = self._subscribers.pop(subscriber, None)
+        if account is not None:
+            self.budget.give_back(account)
 
     def _follow(self) -> None:
         since = None

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 from urllib.parse import parse_qsl
 
 from sync.directory.access import Principal
-from sync.couch.client import CouchServer, Unavailable, doc_path
+from sync.budgets import HeldBudget, OverBudget
+from sync.couch.client import CouchServer, doc_path
 from sync.couch.design import DEVICE_CHANGES_FILTER
 from sync.couch.names import DatabaseNames
 from models.json_body import BadJson, parse_json_body
@@ -24,6 +25,7 @@ from sync.gateway.paths import (VILLAGE_RE, PathRefused, canonical_query, check_
                                 encode_query, target_of)
 from sync.gateway.attachments import served_headers
 from sync.clock import now_ms
+from sync.gateway.longpoll import ChangeWatch
 from sync.gateway.screening import Classifier, WriteBatch, screen_documents
 from sync.gateway.written_once import WrittenOnceGuard
 
@@ -54,7 +56,8 @@ class GatewayLimits:
     max_request_bytes: int = 32 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     longpoll_cap_ms: int = 30_000
-    max_held_longpolls: int = 8
+    max_held_longpolls: int = 5000
+    max_held_per_account: int = 4
     # per _bulk_docs: PouchDB sends batch_size (100) documents; a visit is ~60 JSON values
     max_bulk_docs: int = 1000
     max_bulk_values: int = 200_000
@@ -94,11 +97,14 @@ class SyncGateway:
 
     def __init__(self, couch: CouchServer, names: DatabaseNames, limits: GatewayLimits,
                  classify: Classifier, after_write: list[Callable[[WriteBatch], None]],
-                 clock: Callable[[], int] = now_ms):
+                 clock: Callable[[], int] = now_ms,
+                 watch: ChangeWatch | None = None):
         self.couch, self.names, self.limits, self.classify = couch, names, limits, classify
         self.after_write = after_write
         self.clock = clock  # the server's clock in ms, for the future-stamp rule (tests set it)
-        self._longpolls = threading.BoundedSemaphore(limits.max_held_longpolls)
+        # held longpolls: budgets per process and account, one watcher per village (longpoll.py)
+        self.held = HeldBudget("waiting", limits.max_held_longpolls, limits.max_held_per_account)
+        self.watch = watch or ChangeWatch(couch, names)
 
     # --- dispatch ---------------------------------------------------------------------------
     def handle(self, req: SyncRequest) -> Forwarded:
@@ -168,12 +174,12 @@ class SyncGateway:
         return Forwarded(upstream.status_code, out_headers,
                          upstream.raw.stream(64 * 1024, decode_content=False), upstream.close)
 
-    # --- changes: longpoll capped and bounded -------------------------------------------------
+    # --- changes: a longpoll held on the village's watcher, not on an upstream connection ------
     def _changes(self, req: SyncRequest) -> Forwarded:
         params = parse_qsl(req.query, keep_blank_values=True)
         options = dict(params)
         feed = options.get("feed", "normal")
-        if feed not in ("normal", "longpoll"):
+        if feed not in ("normal", "longpoll"):  # continuous, eventsource: PouchDB uses longpoll
             raise GatewayError(400, "feed_not_supported", feed=feed)
         if options.get("filter") not in (None, "_doc_ids"):
             raise GatewayError(400, "filter_not_supported", filter=options.get("filter"))
@@ -181,36 +187,51 @@ class SyncGateway:
             params.append(("filter", DEVICE_CHANGES_FILTER))
         if feed == "normal":
             return self._stream(req, req.method, "_changes", query=encode_query(params))
-        if not self._longpolls.acquire(blocking=False):
-            raise GatewayError(503, "too_many_waiting", headers={"Retry-After": "10"},
-                               limit=self.limits.max_held_longpolls)
         cap = self.limits.longpoll_cap_ms
-        wait = min(int(options.get("timeout") or cap), cap)
-        params = [(k, v) for k, v in params if k not in ("timeout", "heartbeat")]
-        params.append(("timeout", str(wait)))
+        wait_s = min(int(options.get("timeout") or cap), cap) / 1000
+        params = [(k, v) for k, v in params if k not in ("feed", "timeout", "heartbeat")]
+        account = req.principal.username if req.principal else ""
         try:
-            # buffered, not streamed: a longpoll answer is small, and buffering lets us turn a
-            # server that ignores `timeout` (pouchdb-server) into an empty answer. There the
-            # answer comes after about 2 x (wait + 2 s): urllib3 drains the connection once more
-            # after the first read timeout. CouchDB 3.x honours `timeout` and answers on time.
-            upstream = self.couch.request(
-                req.method, self._path(req, "_changes") + "?" + encode_query(params),
-                data=req.body or None, headers=self._forward_headers(req),
-                timeout=(5.0, wait / 1000 + 2), idempotent=False, raise_for_status=False)
-        except Unavailable as exc:
-            if "timed out" not in exc.reason.lower():
-                raise
-            since = options.get("since", "0")
-            try:
-                since_value: object = json.loads(since)
-            except ValueError:
-                since_value = since
-            return _json_answer(200, {"results": [], "last_seq": since_value})
-        finally:
-            self._longpolls.release()
+            with self.held.held(account), self.watch.waiting(req.village, req.principal) as waiter:
+                deadline = time.monotonic() + wait_s
+                while True:
+                    seen = waiter.generation()
+                    query = encode_query(params)
+                    # devices of a village mostly ask the same (the same since): one read for all
+                    status, headers, content, results, last_seq = self.watch.shared_read(
+                        (req.village, seen, req.method, query, req.body),
+                        lambda query=query: self._read_changes(req, query))
+                    answer = Forwarded(status, dict(headers), [content])
+                    if status != 200 or results:
+                        return answer
+                    params = [(k, v) for k, v in params if k != "since"] + [("since", last_seq)]
+                    outcome = waiter.wait(seen, deadline - time.monotonic())
+                    if outcome == "ended":
+                        ended = waiter.ended
+                        raise GatewayError(ended.status, ended.code, **ended.params)
+                    if outcome == "timeout":
+                        return answer  # no change for this device: empty, at its last_seq
+        except OverBudget as exc:
+            raise GatewayError(503, exc.code, headers={"Retry-After": str(exc.retry_after)},
+                               limit=exc.limit) from None
+
+    def _read_changes(self, req: SyncRequest, query: str) -> tuple:
+        """A normal (not held) `_changes` read, buffered: status, headers, body, its results and
+        last_seq."""
+        upstream = self.couch.request(
+            req.method, self._path(req, "_changes") + "?" + query,
+            data=req.body or None, headers=self._forward_headers(req), idempotent=True,
+            raise_for_status=False)
+        content = upstream.content
+        upstream.close()
         headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
         headers.pop("Content-Length", None)
-        return Forwarded(upstream.status_code, headers, [upstream.content])
+        results, last_seq = [], ""
+        if upstream.status_code == 200:
+            page = json.loads(content)
+            results, last_seq = page.get("results") or [], page.get("last_seq")
+            last_seq = last_seq if isinstance(last_seq, str) else json.dumps(last_seq)
+        return upstream.status_code, tuple(headers.items()), content, results, last_seq
 
     # --- writes -----------------------------------------------------------------------------
     def _parse_json(self, req: SyncRequest) -> dict:

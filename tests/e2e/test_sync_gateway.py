@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -211,24 +211,44 @@ def test_oversized_request_gets_413_naming_the_limit(tight, live_server):
     assert "52428 bytes" in answer.json()["message"]
 
 
-def test_longpoll_is_capped_and_bounded(tight, live_server):
+@pytest.fixture
+def one_held(settings, provisioned, monkeypatch):
+    """A web server holding at most one longpoll; `entered` is set once one waits on its village."""
+    import dataclasses
+
+    from sync.gateway.longpoll import Waiter
+    provisioned.settings = dataclasses.replace(settings, longpoll_cap_s=30.0, max_held_longpolls=1)
+    provisioned.__dict__.pop("gateway", None)
+    entered, original = threading.Event(), Waiter.wait
+
+    def wait(self, seen, timeout_s):
+        entered.set()
+        return original(self, seen, timeout_s)
+    monkeypatch.setattr(Waiter, "wait", wait)
+    provisioned.entered = entered
+    return provisioned
+
+
+def test_a_held_longpoll_is_woken_by_a_push_and_one_past_the_budget_gets_503(one_held, live_server):
     auth = ("chen.zq", "device-pass-1")
     url = f"{live_server}/sync/{VILLAGE_A}/_changes"
     since = requests.get(url, auth=auth).json()["last_seq"]
     held = {}
 
     def hold():
-        started = time.monotonic()
         held["answer"] = requests.get(url, params={"feed": "longpoll", "since": since,
                                                    "heartbeat": "10000"}, auth=auth, timeout=60)
-        held["seconds"] = time.monotonic() - started
     thread = threading.Thread(target=hold)
     thread.start()
-    time.sleep(0.3)
-    busy = requests.get(url, params={"feed": "longpoll", "since": since}, auth=auth, timeout=30)
-    thread.join(timeout=60)
+    assert one_held.entered.wait(30)
+    busy = requests.get(url, params={"feed": "longpoll", "since": since}, auth=auth, timeout=30,
+                        headers={"Accept-Language": "en"})
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "10"
+    assert busy.json()["error"] == "too_many_waiting" and "limit 1" in busy.json()["message"]
+    doc = mediation_doc(VILLAGE_A, "chen.zq", f"mediation:{uuid.uuid4()}")
+    pushed = requests.post(f"{live_server}/sync/{VILLAGE_A}/_bulk_docs", json={"docs": [doc]},
+                           auth=auth, timeout=30)
+    assert pushed.status_code == 201 and "error" not in pushed.json()[0], pushed.text
+    thread.join(timeout=60)
     assert held["answer"].status_code == 200
-    assert held["answer"].json()["results"] == []
-    # capped at 1 s; a server that ignores `timeout` (pouchdb-server) is cut off at 2 x (1 + 2) s
-    assert held["seconds"] < 8
+    assert [row["id"] for row in held["answer"].json()["results"]] == [doc["_id"]]

@@ -1,0 +1,236 @@
+"""Held `_changes` longpolls without one upstream connection per device.
+
+A device's longpoll waits on the process's own knowledge that its village changed: one watcher
+per village with waiting devices holds a single upstream `_changes` longpoll (a greenlet under
+the gevent web server), and the gateway's own writes wake the village at once (`after_write`).
+A woken device answers from a normal, non-held `_changes` read from its own `since`, so upstream
+connections grow with active villages, not with devices (docs/api.md, "Live sync").
+
+Every waiter's principal is checked again every `recheck_s` by one sweeper (the account cache
+makes it a dictionary lookup): a disabled account's or revoked token's held requests end within
+seconds, not at the end of their wait.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from sync.couch.client import CouchServer, NotFound, Timeout
+from sync.couch.names import DatabaseNames
+from sync.directory.access import AccessDenied, Principal
+
+log = logging.getLogger("fieldsync.gateway.longpoll")
+
+
+class Waiter:
+    """One held request: which village it waits on, for whom, and whether it was ended."""
+    __slots__ = ("watch", "principal", "ended")
+
+    def __init__(self, watch: "VillageWatch", principal: Principal | None):
+        self.watch, self.principal = watch, principal
+        self.ended: AccessDenied | None = None
+
+    def generation(self) -> int:
+        """The village's change count now: read it before reading `_changes`."""
+        return self.watch.generation
+
+    def wait(self, seen: int, timeout_s: float) -> str:
+        """Until the village changed after `seen`, the request was ended, or the time is up:
+        "changed", "ended" or "timeout"."""
+        deadline = time.monotonic() + timeout_s
+        cond = self.watch.cond
+        with cond:
+            while True:
+                if self.ended is not None:
+                    return "ended"
+                if self.watch.generation != seen:
+                    return "changed"
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "timeout"
+                cond.wait(remaining)
+
+
+class VillageWatch:
+    """The waiters of one village and the change count their watcher keeps."""
+
+    def __init__(self, village: str):
+        self.village = village
+        self.generation = 0
+        self.cond = threading.Condition()
+        self.waiters: set[Waiter] = set()
+        self.upstream = False  # whether its watcher holds an upstream longpoll right now
+
+    def bump(self) -> None:
+        with self.cond:
+            self.generation += 1
+            self.cond.notify_all()
+
+
+class _Flight:
+    """One upstream read that several waiters share."""
+    __slots__ = ("done", "result", "error")
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.result: object = None
+        self.error: BaseException | None = None
+
+
+class ChangeWatch:
+    """Watchers per village, started by the first waiter and gone after the last."""
+
+    def __init__(self, couch: CouchServer, names: DatabaseNames,
+                 recheck: Callable[[Principal], None] | None = None,
+                 poll_s: float = 25.0, recheck_s: float = 2.0):
+        self.couch, self.names, self.recheck = couch, names, recheck
+        self.poll_s, self.recheck_s = poll_s, recheck_s
+        self._watches: dict[str, VillageWatch] = {}
+        self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+        self._flights: dict[tuple, _Flight] = {}
+        self.shared_reads = 0
+        self.wakes_from_writes = 0
+        self.wakes_from_upstream = 0
+
+    # --- waiting ----------------------------------------------------------------------------
+    @contextmanager
+    def waiting(self, village: str, principal: Principal | None) -> Iterator[Waiter]:
+        """Register a waiter for `village` for the duration of a block."""
+        with self._lock:
+            watch = self._watches.get(village)
+            if watch is None:
+                watch = self._watches[village] = VillageWatch(village)
+                threading.Thread(target=self._follow, args=(watch,), daemon=True,
+                                 name=f"watch-{village}").start()
+            waiter = Waiter(watch, principal)
+            watch.waiters.add(waiter)
+            if self.recheck is not None and (self._sweeper is None or not self._sweeper.is_alive()):
+                self._sweeper = threading.Thread(target=self._sweep, daemon=True,
+                                                 name="longpoll-recheck")
+                self._sweeper.start()
+        try:
+            yield waiter
+        finally:
+            with self._lock:
+                watch.waiters.discard(waiter)
+
+    def shared_read(self, key: tuple, read: Callable[[], object]) -> object:
+        """`read()` once for every waiter asking the same `key` at the same moment. The key
+        carries the village's change count the asker saw: a read that started before a change
+        is never handed to someone who already knows of that change."""
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+            else:
+                self.shared_reads += 1
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.result
+        try:
+            flight.result = read()
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()
+        return flight.result
+
+    def notify(self, village: str) -> None:
+        """The gateway wrote to `village`: wake its waiters now."""
+        watch = self._watches.get(village)
+        if watch is not None:
+            self.wakes_from_writes += 1
+            watch.bump()
+
+    def after_write(self, batch) -> None:
+        """After-write hook of the gateway (first in line: waking devices is cheap)."""
+        if batch.written:
+            self.notify(batch.request.village)
+
+    # --- the watcher of one village -------------------------------------------------------------
+    def _idle(self, watch: VillageWatch) -> bool:
+        """Under the lock: forget a village nobody waits on (its watcher then stops)."""
+        with self._lock:
+            if watch.waiters:
+                return False
+            self._watches.pop(watch.village, None)
+            return True
+
+    def _follow(self, watch: VillageWatch) -> None:
+        path = self.couch.database(self.names.village(watch.village)).path + "/_changes"
+        since = None
+        while not self._idle(watch):
+            try:
+                if since is None:
+                    since = self._now(path)
+                    watch.bump()  # waiters that read before `since` was fixed read once more
+                    continue
+                watch.upstream = True
+                try:
+                    page = self.couch.json("GET", path, idempotent=False, timeout=(
+                        5.0, self.poll_s + 5.0), params={"feed": "longpoll", "since": since,
+                                                         "timeout": int(self.poll_s * 1000)})
+                except Timeout:  # a server that ignores `timeout` (pouchdb-server): no change
+                    continue
+                finally:
+                    watch.upstream = False
+            except NotFound:  # no such database: the waiters' own reads say so
+                time.sleep(self.poll_s)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a watcher must outlive any hiccup
+                log.warning("watcher of village %s failed: %r", watch.village, exc)
+                time.sleep(2.0)
+                continue
+            since = str(page.get("last_seq", since))
+            if page.get("results"):
+                self.wakes_from_upstream += 1
+                watch.bump()
+
+    def _now(self, path: str) -> str:
+        """The village database's current sequence (opaque; a valid `since` on CouchDB 3.x)."""
+        return str(self.couch.json("GET", path.rsplit("/", 1)[0])["update_seq"])
+
+    # --- ending the held requests of disabled accounts --------------------------------------
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(self.recheck_s)
+            with self._lock:
+                waiters = [w for watch in self._watches.values() for w in watch.waiters]
+            if not waiters:
+                with self._lock:
+                    if not any(watch.waiters for watch in self._watches.values()):
+                        self._sweeper = None
+                        return
+                continue
+            for waiter in waiters:
+                if waiter.principal is None or waiter.ended is not None:
+                    continue
+                try:
+                    self.recheck(waiter.principal)
+                except AccessDenied as exc:
+                    waiter.ended = exc
+                    with waiter.watch.cond:
+                        waiter.watch.cond.notify_all()
+                except Exception as exc:  # noqa: BLE001 - CouchDB away: check again next time
+                    log.warning("recheck of %s failed: %r", waiter.principal.username, exc)
+                    break
+
+    def figures(self) -> dict:
+        """For /api/v1/monitoring: villages watched, upstream longpolls open, wake counts."""
+        with self._lock:
+            watches = list(self._watches.values())
+        return {"villages_watched": len(watches),
+                "upstream_longpolls": sum(1 for w in watches if w.upstream),
+                "waiting": sum(len(w.waiters) for w in watches),
+                "wakes_from_writes": self.wakes_from_writes, "shared_reads": self.shared_reads,
+                "wakes_from_upstream": self.wakes_from_upstream}
