@@ -219,6 +219,9 @@ PHOTO_BODY = {**{kind: {"schema": BINARY} for kind in ("image/jpeg", "image/png"
               "multipart/form-data": {"schema": obj(("photo",), photo=BINARY),
                                       "encoding": {"photo": {"contentType": "image/*"}}}}
 OFFICIALS_ONLY = {403: ["forbidden"]}
+# ids taken from a path are checked by the sync grammar's rules (mobile_api/path_ids.py)
+PATH_ID_CODES = ["bad_request", "division_code_format", "bad_doc_id", "bad_attachment_name",
+                 "bad_sync_path", "bad_path"]
 ENDPOINTS: list[Op] = [
     Op("get", "/healthz", "health", "CouchDB reachable and a worker alive? 服务健康检查",
        {200: ("healthy", "Health"), 503: ("CouchDB unreachable or no fresh worker heartbeat",
@@ -282,7 +285,7 @@ ENDPOINTS: list[Op] = [
     Op("get", "/api/v1/photos/{village}/{doc_id}/{attachment}", "photos",
        "A photo's display copy or thumbnail (JPEG, EXIF stripped) 照片",
        {200: ("the JPEG", "image/jpeg")},
-       {400: ["bad_request"], 403: ["forbidden"], 404: ["not_found"]},
+       {400: PATH_ID_CODES, 403: ["forbidden"], 404: ["not_found"]},
        params=[VILLAGE, p("doc_id", "document id", r"^[a-z_]+:[A-Za-z0-9-]{1,64}$"),
                p("attachment", "attachment name", r"^[A-Za-z0-9._-]{1,64}$"),
                q("size", {"type": "string", "enum": ["display", "thumb"]})]),
@@ -290,7 +293,7 @@ ENDPOINTS: list[Op] = [
        "A cadre uploads a photo of a verification visit 上传核查照片",
        {201: ("stored as an attachment of the visit and queued for the worker", "PhotoStored"),
         200: ("the same photo was already stored under this name (a retry)", "PhotoStored")},
-       {400: ["photo_doc_type", "photo_missing"], 403: ["village_forbidden"],
+       {400: ["photo_doc_type", "photo_missing", *PATH_ID_CODES], 403: ["village_forbidden"],
         404: ["village_unknown", "document_unknown", "not_found"],
         409: ["photo_name_taken", "photo_doc_quarantined"],
         413: ["attachment_too_large", "payload_too_large"],
@@ -449,15 +452,15 @@ ENDPOINTS: list[Op] = [
     Op("get", "/", "pages", "Redirect to the officials' page", {302: ("to /officials", None)},
        auth=False),
     Op("get", "/officials", "pages", "The officials' workbench 领导端工作台",
-       {200: ("HTML", "text/html")}, auth=False),
+       {200: ("HTML", "text/html")}, {503: ["frontend_not_built"]}, auth=False),
     Op("get", "/reports", "pages", "The reports, in the workbench 统计报表",
        {302: ("to /officials#/reports", None)}, auth=False),
     Op("get", "/officials/review", "pages", "The review queue, in the workbench 复核",
        {302: ("to /officials#/review", None)}, auth=False),
     Op("get", "/officials/rosters", "pages", "The duty rosters, in the workbench 值班表",
        {302: ("to /officials#/rosters", None)}, auth=False),
-    Op("get", "/officials/households", "pages", "The household search page 农户查询页面",
-       {200: ("HTML", "text/html")}, auth=False),
+    Op("get", "/officials/households", "pages", "The household search, in the workbench 农户查询",
+       {302: ("to /officials#/households", None)}, auth=False),
     # the front end (mobile_api/app_pages.py)
     Op("get", "/app", "pages", "Redirect to the field app", {302: ("to /app/", None)}, auth=False),
     Op("get", "/app/", "pages", "The cadres' field app (PWA) 扶贫干部端",

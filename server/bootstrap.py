@@ -14,6 +14,7 @@ from sync.directory.lockout import LoginThrottle
 from sync.alerts.channels.configured import build_channels
 from sync.alerts.desk import AlertDesk
 from sync.gateway.audit import AuditTrail
+from sync.gateway.paths import VILLAGE_RE
 from sync.couch.client import Conflict, CouchServer, Database
 from sync.directory.devices import DeviceRegistry
 from sync.directory.store import Directory
@@ -120,9 +121,12 @@ class Services:
                                 req.device.get("app_version"))
 
     def village_exists(self, code: str) -> bool:
-        """Whether a village is provisioned (positive answers are remembered)."""
+        """Whether a village is provisioned (positive answers are remembered); a string that
+        is not a 12-digit code is no village (and never reaches CouchDB as a document id)."""
         if code in self._known_villages:
             return True
+        if not VILLAGE_RE.fullmatch(code):
+            return False
         found = self.directory.jurisdiction(code)
         if found is not None and found.level == "village":
             with self._lock:
