@@ -92,6 +92,8 @@ def test_fieldsync_run_demo_serves_healthz_and_stops_cleanly(tmp_path):
     assert proc.returncode == 0, output
     assert "fieldsync is running: http://127.0.0.1:%d/" % port in output
     assert "cadre111" in output and "demo-2026" in output
+    # every alert reaches someone and the demo loads cleanly: no ERROR line at start (issue 14)
+    assert not [line for line in output.splitlines() if " ERROR " in line], output
     assert "fieldsync stopped" in output
     assert _wait(lambda: _pids_mentioning(str(tmp_path)) == [], 10)
     assert _get_status(f"http://127.0.0.1:{port}/healthz") is None
