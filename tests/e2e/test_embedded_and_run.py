@@ -112,8 +112,11 @@ def test_cli_reaches_the_running_embedded_server(tmp_path):
         assert _wait(lambda: (tmp_path / "var/couchdb/runtime.json").exists()
                      and _get_status(f"http://127.0.0.1:{port}/healthz") is not None, 120, 0.5)
         listing = subprocess.run([exe, "user", "list"], env=env, capture_output=True, text=True,
-                                 timeout=60)
-        assert "cadre111\tcadre\t441226101201\tactive" in listing.stdout, listing.stderr
+                                 timeout=60)  # Chinese by default
+        assert "cadre111\t村干部\t441226101201\t启用" in listing.stdout, listing.stderr
+        english = subprocess.run([exe, "--lang", "en", "user", "list"], env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert "cadre111\tcadre\t441226101201\tactive" in english.stdout, english.stderr
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
