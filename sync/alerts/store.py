@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterator
 
-from sync.couch.client import Conflict, Database, NotFound
+from sync.couch.client import Database, NotFound
 from sync.couch.design import same_design
 
 log = logging.getLogger("fieldsync.alerts")
@@ -63,19 +63,11 @@ class AlertStore:
     def update(self, doc_id: str, change: Callable[[dict], bool | None],
                attempts: int = 8) -> dict | None:
         """Read, change and write a document, re-reading on conflict; `change` returning False
-        means "nothing to do". Returns the stored document, or None when it does not exist."""
-        for _ in range(attempts):
-            doc = self.db.get_or_none(doc_id)
-            if doc is None:
-                return None
-            if change(doc) is False:
-                return doc
-            try:
-                self.db.put(doc)
-                return doc
-            except Conflict:
-                continue
-        raise Conflict(409, "conflict", f"{doc_id} kept changing", "PUT", doc_id)
+        means "nothing to do". Returns the stored document, or None when it does not exist
+        (Database.update does the reading, writing and re-reading)."""
+        def apply(doc: dict | None) -> dict | None:
+            return None if doc is None or change(doc) is False else doc
+        return self.db.update(doc_id, apply, attempts=attempts)
 
     def _view_docs(self, view: str, **params) -> list[dict]:
         try:

@@ -19,7 +19,7 @@ import logging
 
 from models.doc_ids import review_task_id
 from models.household_merge import revision_order
-from sync.couch.client import Conflict, Database
+from sync.couch.client import Database
 from sync.clock import utc_now
 
 log = logging.getLogger("fieldsync.duplicates")
@@ -105,10 +105,13 @@ class DuplicateIndex:
         kind = INDEXES[index_id.split(":", 1)[0]][1]
         listed = [households[member] for member in sorted(households)]
         villages = sorted({h["village_code"] for h in listed})
-        for _ in range(MAX_ATTEMPTS):
-            task = self.review_db.get_or_none(task_id_for(index_id))
+        wrote = [False]
+
+        def listing(task: dict | None) -> dict | None:
+            wrote[0] = False
             if task is not None and (task.get("state") != "open" or task["households"] == listed):
-                return
+                return None  # decided already, or already says this
+            wrote[0] = True
             task = task or {"_id": task_id_for(index_id), "type": "review_task",
                             "schema_version": 1, "kind": kind, "state": "open",
                             "created_at": utc_now(), "index_id": index_id}
@@ -116,13 +119,11 @@ class DuplicateIndex:
                         subject_ids=sorted({h["household_id"] for h in listed}),
                         village_code=villages[0] if len(villages) == 1 else None,
                         cross_village=len(villages) > 1)
-            try:
-                self.review_db.put(task)
-                log.info("%s: %d households (%d villages) to review", task["_id"], len(listed),
-                         len(villages))
-                return
-            except Conflict:
-                continue
+            return task
+        task = self.review_db.update(task_id_for(index_id), listing, attempts=MAX_ATTEMPTS)
+        if wrote[0]:
+            log.info("%s: %d households (%d villages) to review", task["_id"], len(listed),
+                     len(villages))
 
     def merge_index(self, leaves: list[dict]) -> dict:
         """A duplicate index a cluster left in conflict (two villages' pages created it at

@@ -21,7 +21,7 @@ from sync.cluster.server_conflicts import ServerConflicts, default_merges
 from sync.reconcile.central_view import CentralView, merge_entries
 from sync.gateway.audit import AuditTrail
 from sync.reconcile.conflicts import ConflictResolver, ConflictTransition
-from sync.couch.client import Conflict, CouchServer, Database
+from sync.couch.client import CouchServer, Database, NotFound
 from sync.clock import utc_now
 from sync.directory.store import Directory
 from sync.reconcile.duplicates import DuplicateIndex
@@ -127,34 +127,30 @@ def decide_household_task(desk: ReconciliationDesk, task_id: str, username: str,
         value = candidates[pick]["value"]
     village_db = desk.couch.database(desk.names.village(task["village_code"]))
     doc_id, path = task["subject_ids"][0], task["field"]
-    for _ in range(5):
-        household = village_db.get(doc_id)
+    def decided(household: dict | None) -> dict:
+        if household is None:
+            raise NotFound(404, "not_found", "deleted", "GET", doc_id)
         set_value(household, path, value)
         stamps = household.setdefault("field_stamps", {})
         stamps[path] = hlc.tick(int(time.time() * 1000), latest_stamp(household), OFFICE_NODE)
         problems = describe_errors(household_schema.validate(household))
         if problems:
             raise ReviewError(422, "validation_failed", problems)
-        try:
-            rev = village_db.put(household)
-            break
-        except Conflict:
-            continue
-    else:
-        raise RuntimeError(f"{doc_id} kept changing")
-    decision = {"field": path, "pick": pick, "edited": pick is None, "rev": rev,
-                "stamp": stamps[path]}
+        return household
+    household = village_db.update(doc_id, decided, attempts=5)
+    rev = household["_rev"]
+    decision = {"field": path, "value": value, "pick": pick, "edited": pick is None, "rev": rev,
+                "stamp": household["field_stamps"][path]}
     AuditTrail(desk.couch.database(desk.names.audit)).record_office_write(
         task["village_code"], username, doc_id, rev, {"review_task": task_id, **decision})
-    for _ in range(5):
-        task.update(state="decided", decided_at=utc_now(), decided_by=username,
-                    decision=decision)
-        try:
-            desk.review_db.put(task)
-            return task
-        except Conflict:
-            task = desk.review_db.get(task_id)
-    raise RuntimeError(f"review task {task_id} kept changing")
+
+    def closed(current: dict | None) -> dict:
+        if current is None:
+            raise NotFound(404, "not_found", "deleted", "GET", task_id)
+        current.update(state="decided", decided_at=utc_now(), decided_by=username,
+                       decision=decision)
+        return current
+    return desk.review_db.update(task_id, closed, attempts=5)
 
 
 def search_households(desk: ReconciliationDesk, within: str, query: str | None = None,
