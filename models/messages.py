@@ -261,6 +261,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "{jurisdictions} jurisdiction(s) and {accounts} account(s) to write, "
                            "{unchanged} unchanged"),
     "cli_dry_run": ("试运行：未写入任何内容", "dry run: nothing written"),
+    "cli_plan_jurisdiction_new": ("新增区划 {key}", "new jurisdiction {key}"),
+    "cli_plan_jurisdiction_changed": ("修改区划 {key}：{fields}", "jurisdiction {key} changes: {fields}"),
+    "cli_plan_account_new": ("新增账号 {key}", "new account {key}"),
+    "cli_plan_account_changed": ("修改账号 {key}：{fields}", "account {key} changes: {fields}"),
+    "cli_plan_password_reset": ("注意：账号 {username} 的密码将被重置，其所有令牌随之失效",
+                                "warning: the password of {username} will be reset and all its "
+                                "tokens revoked"),
     "cli_provision_done": ("完成：写入 {changes} 个文档", "done: wrote {changes} document(s)"),
     "cli_initial_passwords": ("初始密码（请分别交给本人；只显示这一次）：",
                               "initial passwords (give each to its holder; shown only once):"),

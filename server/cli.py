@@ -179,8 +179,16 @@ def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> 
     click.echo(message("cli_provision_plan", settings.lang, jurisdictions=len(plan.jurisdiction_docs),
                        accounts=len(plan.account_docs), unchanged=plan.unchanged))
     if dry_run:
+        for kind, key, new, fields in plan.listing:
+            click.echo("  " + message(f"cli_plan_{kind}_{'new' if new else 'changed'}", settings.lang,
+                                      key=key, fields=", ".join(fields)))
+        for username in plan.password_resets:
+            click.echo(message("cli_plan_password_reset", settings.lang, username=username),
+                       err=True)
         click.echo(message("cli_dry_run", settings.lang))
         return
+    for username in plan.password_resets:
+        click.echo(message("cli_plan_password_reset", settings.lang, username=username), err=True)
     apply_plan(plan, services.couch, services.names, progress)
     click.echo(message("cli_provision_done", settings.lang, changes=plan.changes))
     if plan.generated_passwords:

@@ -116,6 +116,9 @@ class ProvisioningPlan:
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     generated_passwords: dict[str, str] = field(default_factory=dict)
+    # what each write changes, for `provision --dry-run`: (kind, key, new?, changed fields)
+    listing: list[tuple[str, str, bool, list[str]]] = field(default_factory=list)
+    password_resets: list[str] = field(default_factory=list)  # existing accounts only
 
     @property
     def changes(self) -> int:
@@ -147,6 +150,9 @@ def _plan_jurisdictions(parsed: ParsedFile, directory: Directory, plan: Provisio
                "schema_version": 1, **values, "updated_at": now}
         doc.setdefault("created_at", now)
         plan.jurisdiction_docs.append(doc)
+        plan.listing.append(("jurisdiction", values["code"], old is None,
+                             [] if old is None else [k for k in ("name", "level", "parent")
+                                                     if old.get(k) != values.get(k)]))
     return known
 
 
@@ -199,6 +205,7 @@ def _plan_accounts(parsed: ParsedFile, directory: Directory, plan: ProvisioningP
                    "password_hash": None, "token_generation": 0,
                    "created_at": now, "updated_at": now}
             plan.account_docs.append(doc)
+            plan.listing.append(("account", username, True, []))
             to_hash.append((doc, password))
             continue
         changed = {k: values.get(k) for k in compared if old.get(k) != values.get(k)}
@@ -211,6 +218,12 @@ def _plan_accounts(parsed: ParsedFile, directory: Directory, plan: ProvisioningP
             continue
         doc = {**old, **changed, "updated_at": now}
         plan.account_docs.append(doc)
+        plan.listing.append(("account", username, False,
+                             [k for k in changed if k not in ("password_changed_at",
+                                                               "token_generation")]
+                             + (["password"] if new_password else [])))
+        if new_password:
+            plan.password_resets.append(username)
         if new_password:
             to_hash.append((doc, password))
     hashes = on_every_core(hash_password, [password for _, password in to_hash], progress,

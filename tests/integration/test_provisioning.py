@@ -140,3 +140,24 @@ def test_provision_from_a_shell(cli_env, services):
     assert "4 jurisdiction(s) and 2 account(s) to write" in result.stdout
     assert "dry run: nothing written" in result.stdout
     assert services.directory.jurisdictions() == {}
+
+
+def test_dry_run_lists_every_change_and_flags_password_resets(runner, services, tmp_path):
+    files = [str(EXAMPLES / "jurisdictions.csv"), str(EXAMPLES / "accounts.csv")]
+    first = runner.invoke("provision", "--dry-run", *files)
+    assert first.exit_code == 0, first.output
+    assert "new jurisdiction 441226101201" in first.output
+    assert "new account chen.zq" in first.output and "dry run: nothing written" in first.output
+    assert services.directory.account("chen.zq") is None  # nothing written
+    assert runner.invoke("provision", *files).exit_code == 0
+    changed = tmp_path / "changed.csv"
+    changed.write_text("username,display_name,role,jurisdiction,phone,password\n"
+                       "chen.zq,陈志强,cadre,441226101201,13807580009,another-pass-1\n",
+                       encoding="utf-8")
+    rehearsal = runner.invoke("provision", "--dry-run", str(changed))
+    assert "account chen.zq changes: phone, password" in rehearsal.output
+    assert "the password of chen.zq will be reset" in rehearsal.output
+    assert services.directory.account("chen.zq")["phone"] == "13807580001"
+    chinese = runner.invoke("provision", "--dry-run", str(changed), lang="zh")
+    assert "修改账号 chen.zq：phone, password" in chinese.output
+    assert "密码将被重置" in chinese.output
