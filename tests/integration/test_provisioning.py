@@ -26,15 +26,27 @@ def test_example_files_provision_and_second_run_changes_nothing(runner, services
     assert first.exit_code == 0, first.output
     assert "wrote 10 document(s)" in first.output
     # accounts without a password got a generated one, printed once
-    assert "chen.zq\t" in first.output and "admin.zq\t" not in first.output
+    assert "chen.zq\t" in first.output and "admin.zq\t" in first.output
     before = services.directory.db.info()["update_seq"]
     second = runner.invoke("provision", *files)
     assert second.exit_code == 0
     assert "nothing to change: 10 rows already provisioned" in second.output
     assert services.directory.db.info()["update_seq"] == before
     admin = services.directory.account("admin.zq")
-    assert verify_password("change-me-2026", admin["password_hash"])
     assert admin["role"] == "central_admin"
+
+
+def test_the_examples_leave_the_demo_accounts_alone(runner, services):
+    from server.demo import DEMO_PASSWORD, load_demo
+    load_demo(services)
+    admin = services.directory.account("admin.zq")
+    files = [str(EXAMPLES / "jurisdictions.csv"), str(EXAMPLES / "accounts.csv")]
+    rehearsal = runner.invoke("provision", "--dry-run", *files)
+    assert "admin.zq" not in rehearsal.output and "will be reset" not in rehearsal.output
+    assert runner.invoke("provision", *files).exit_code == 0
+    after = services.directory.account("admin.zq")
+    assert verify_password(DEMO_PASSWORD, after["password_hash"])
+    assert after["token_generation"] == admin["token_generation"]
 
 
 def test_village_database_is_created_locked_and_validated(runner, services, couch_admin):
