@@ -19,6 +19,7 @@ BENCHMARKS = {
     "alert_latency": "bench.alert_latency",
     "reconcile": "bench.reconcile",
     "bulk_memory": "bench.bulk_memory",
+    "concurrency": "bench.concurrency",
     "scale_villages": "bench.scale_villages",
     "scale_accounts": "bench.scale_accounts",
 }

@@ -1,0 +1,206 @@
+"""Issue 13: many held connections at once on one web process (gunicorn, gevent workers).
+
+Real parts: the embedded pouchdb-server, the hierarchy provisioned by the real provisioning
+code (one town, V villages, one cadre per village, officials of the town), `fieldsync web` as
+its own process, and a load client under gevent (bench/concurrency_load.py) that holds device
+`_changes` longpolls spread over the villages (re-polling from their last_seq, as PouchDB's live
+pull does), officials' alert streams and half-open connections, then writes to each village in
+turn and times how long each of its held longpolls takes to answer, and pushes mediation
+requests from several devices with nothing held and again under the load. /healthz is sampled
+throughout; the web worker's RSS and its TCP connections to CouchDB are sampled from /proc.
+
+One cadre account per village holds all of that village's longpolls, so the bench raises the
+per-account budgets (FIELDSYNC_MAX_HELD_PER_ACCOUNT, ..._STREAMS_PER_ACCOUNT) to what it opens;
+the per-process budgets stay at their defaults.
+
+Targets (issue 13): zero 503 within the budget; woken p99 <= 2 s; push p99 <= 2 x baseline;
+/healthz p99 <= 100 ms; web RSS <= 600 MB; upstream connections <= 2 x villages with waiters.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench.harness import (PROJECT_ROOT, Options, RssSampler, clean_up, cpu_seconds, log, machine,
+                           now_iso, terminate)
+from bench.gateway_push import PASSWORD, TOWN, cadre_of, provisioning_file
+from models.provisioning import parse_json
+from server.bootstrap import build_services
+from server.config import Settings
+from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB, free_port
+from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
+
+NAME = "concurrency"
+TITLE = "held longpolls, alert streams and half-open connections on one web process"
+FULL = {"villages": 50, "held": 2000, "streams": 200, "half_open": 1000, "push_devices": 20,
+        "pushes_each": 100, "settle_s": 20}
+QUICK = {"villages": 10, "held": 300, "streams": 30, "half_open": 100, "push_devices": 5,
+         "pushes_each": 20, "settle_s": 8}
+OFFICIALS = 10
+
+
+def provisioning(villages: list[str]) -> str:
+    """gateway_push's hierarchy and cadres (bench.cNN), plus OFFICIALS officials of the town."""
+    data = json.loads(provisioning_file(villages))
+    data["accounts"] += [{"username": f"bench.o{n}", "display_name": f"镇干部{n}",
+                          "role": "town_official", "jurisdiction": TOWN, "password": PASSWORD}
+                         for n in range(OFFICIALS)]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def worker_pid(master: int) -> int | None:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+def upstream_connections(pid: int, couch_port: int) -> int:
+    """Established TCP connections of `pid` to the CouchDB port (from /proc)."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        return 0
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if fields[3] == "01" and remote_port == couch_port and fields[9] in inodes:
+                count += 1
+    return count
+
+
+def login(url: str, username: str, device: str) -> str:
+    answer = requests.post(f"{url}/api/v1/login", timeout=60, json={
+        "username": username, "password": PASSWORD, "device_id": device})
+    answer.raise_for_status()
+    return answer.json()["token"]
+
+
+def run(options: Options) -> dict:
+    figures = dict(QUICK if options.quick else FULL)
+    tmp = Path(tempfile.mkdtemp(prefix="fieldsync-bench-concurrency-"))
+    embedded = EmbeddedCouchDB(tmp / "data")
+    web = None
+    try:
+        embedded.start()
+        villages = [f"4412261013{n:02d}" for n in range(figures["villages"])]
+        port = free_port()
+        settings = Settings(couchdb_url=embedded.url, couchdb_user=ADMIN_USER,
+                            couchdb_password=embedded.password, db_prefix="bench_",
+                            data_dir=tmp / "var", http_port=port, secret_key=secrets.token_hex(32),
+                            id_hash_key=secrets.token_hex(32),
+                            max_held_per_account=figures["held"], max_streams_per_account=figures["streams"])
+        services = build_services(settings)
+        ensure_server_databases(services.couch, services.names)
+        plan = plan_provisioning(parse_json(provisioning(villages)), services.directory)
+        apply_plan(plan, services.couch, services.names)
+        log(f"provisioned {len(villages)} villages and {OFFICIALS} officials")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDSYNC_")}
+        env.update(settings.child_env())
+        web_log = tmp / "web.log"
+        kind = os.environ.get("FIELDSYNC_BENCH_WEB", "gunicorn")  # or waitress: the alternative
+        argv = ([sys.executable, "-m", "bench.waitress_web"] if kind == "waitress"
+                else [str(Path(sys.executable).parent / "fieldsync"), "web"])
+        with web_log.open("wb") as out:
+            web = subprocess.Popen(argv, env=env, cwd=PROJECT_ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                requests.get(f"{url}/healthz", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        pid = web.pid if kind == "waitress" else worker_pid(web.pid)
+        log(f"web master {web.pid}, worker {pid} at {url}")
+        spec = {"url": url, **figures, "held_villages": len(villages),
+                "villages": [{"code": code, "user": cadre_of(code),
+                              "token": login(url, cadre_of(code), f"phone-{code}")}
+                             for code in villages],
+                "officials": [{"user": f"bench.o{n}", "token": login(url, f"bench.o{n}", f"web-{n}")}
+                              for n in range(OFFICIALS)]}
+        peak = {"upstream": 0}
+        stop = threading.Event()
+
+        def count_upstream() -> None:
+            while not stop.is_set():
+                peak["upstream"] = max(peak["upstream"], upstream_connections(pid, embedded.port))
+                stop.wait(0.5)
+        counter = threading.Thread(target=count_upstream, daemon=True)
+        counter.start()
+        cpu_before = {"web": cpu_seconds(pid), "couchdb": cpu_seconds(embedded.child.process.pid)}
+        started, children_before = time.monotonic(), os.times()
+        with RssSampler({"web": pid}, interval=0.5) as rss:
+            load = subprocess.run([sys.executable, "-m", "bench.concurrency_load"], cwd=PROJECT_ROOT,
+                                  input=json.dumps(spec), capture_output=True, text=True,
+                                  timeout=3600, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+        stop.set()
+        wall = time.monotonic() - started
+        cpu = {name: round(((cpu_seconds(p) or 0) - (cpu_before[name] or 0)) / wall, 2)
+               for name, p in (("web", pid), ("couchdb", embedded.child.process.pid))}
+        after = os.times()  # the load client, reaped: its CPU is now in our children's times
+        cpu["load_client"] = round((after.children_user + after.children_system
+                                    - children_before.children_user - children_before.children_system)
+                                   / wall, 2)
+        sys.stderr.write(load.stderr[-3000:])
+        measured = json.loads(load.stdout)
+        result = {
+            "name": NAME, "title": TITLE, "measured_at": now_iso(), "machine": machine(),
+            "quick": options.quick, "load": figures, "server": (
+                "waitress, 64 threads" if kind == "waitress" else
+                "gunicorn + FieldsyncWorker (gevent), 1 worker") + "; embedded pouchdb-server",
+            **measured,
+            "held": figures["held"], "rss_mb": rss.peak_mb("web"),
+            "upstream_connections": peak["upstream"], "villages_with_waiters": len(villages),
+            "pouchdb_live_replications": 0, "cpu_cores_used": cpu,
+            "load_average_at_end": os.getloadavg(),
+            "expected_alerts_per_stream": len(villages) + figures["push_devices"] * figures["pushes_each"],
+        }
+        statuses = measured["statuses"]
+        result["held_503"] = statuses.get("longpoll_503", 0)
+        result["met"] = bool(result["held_503"] == 0 and measured["missed_wakes"] == 0
+                             and (measured["woken_p99_s"] or 99) <= 2.0
+                             and measured["push_p99_ratio"] <= 2.0
+                             and (measured["healthz_p99_ms"] or 1e9) <= 100
+                             and result["rss_mb"] <= 600
+                             and result["upstream_connections"] <= 2 * len(villages))
+        result["summary"] = [
+            f"held {figures['held']} longpolls over {len(villages)} villages, {figures['streams']} "
+            f"streams, {figures['half_open']} half-open; 503s: {result['held_503']}",
+            f"woken p99 {measured['woken_p99_s']} s ({measured['woken']} woken, "
+            f"{measured['missed_wakes']} missed)",
+            f"push p99 {measured['loaded_push_p99_s']} s loaded vs {measured['baseline_push_p99_s']} s "
+            f"baseline: ratio {measured['push_p99_ratio']}",
+            f"/healthz p99 {measured['healthz_p99_ms']} ms; web RSS {result['rss_mb']} MB; upstream "
+            f"connections {result['upstream_connections']} (villages with waiters {len(villages)})",
+            f"alerts seen by every stream: {measured['alerts_seen_by_every_stream']} of "
+            f"{result['expected_alerts_per_stream']}"]
+        return result
+    finally:
+        if web is not None:
+            terminate(web, timeout=20)
+        embedded.stop()
+        clean_up(tmp, options.keep, "concurrency bench")

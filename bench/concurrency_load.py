@@ -1,0 +1,193 @@
+"""The load of bench/concurrency.py, in a process of its own under gevent (thousands of held
+requests from one client process): `python -m bench.concurrency_load < spec.json > result.json`.
+
+Phases: baseline pushes with nothing held; then half-open connections, officials' streams and
+device longpolls (each re-polls from its last_seq, as PouchDB's live pull does); a write to each
+village in turn, timing how long each of its held longpolls takes to answer; the same pushes
+again under that load. /healthz is sampled throughout.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import json  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
+
+import gevent  # noqa: E402
+import requests  # noqa: E402
+from gevent.pool import Pool  # noqa: E402
+
+from models.examples import example  # noqa: E402
+
+
+def p99(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+class Load:
+    def __init__(self, spec: dict):
+        self.spec, self.url = spec, spec["url"]
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=100, pool_maxsize=5000)
+        self.session.mount("http://", adapter)
+        self.statuses: Counter = Counter()
+        self.answered: dict[str, list[float]] = defaultdict(list)  # village -> answer times
+        self.healthz_ms: list[float] = []
+        self.stream_alerts: list[set] = []
+        self.running = True
+        self.held_started = 0
+
+    @staticmethod
+    def auth(user: str, token: str) -> dict:
+        """A device token as the Basic password, as the field app sends it."""
+        return {"Authorization": requests.auth._basic_auth_str(user, token)}
+
+    def push_one(self, village: dict) -> float:
+        doc = example("mediation_request")
+        doc.update(_id=f"mediation:{uuid.uuid4()}", village_code=village["code"])
+        started = time.monotonic()
+        try:
+            answer = self.session.post(f"{self.url}/sync/{village['code']}/_bulk_docs",
+                                       json={"docs": [doc]}, timeout=120,
+                                       headers=self.auth(village["user"], village["token"]))
+            self.statuses[f"push_{answer.status_code}"] += 1
+        except requests.RequestException:  # counted, and its time is the time it was given
+            self.statuses["push_failed"] += 1
+        return time.monotonic() - started
+
+    def pushes(self) -> list[float]:
+        villages = self.spec["villages"]
+        devices, each = self.spec["push_devices"], self.spec["pushes_each"]
+
+        def device(n: int) -> list[float]:
+            return [self.push_one(villages[n % len(villages)]) for _ in range(each)]
+        jobs = [gevent.spawn(device, n) for n in range(devices)]
+        gevent.joinall(jobs)
+        return [t for job in jobs for t in job.value]
+
+    def healthz(self) -> None:
+        while self.running:
+            started = time.monotonic()
+            try:
+                self.session.get(f"{self.url}/healthz", timeout=30)
+                self.healthz_ms.append((time.monotonic() - started) * 1000)
+            except requests.RequestException:
+                self.statuses["healthz_failed"] += 1
+            gevent.sleep(0.2)
+
+    def longpoll(self, village: dict, since: str) -> None:
+        headers = self.auth(village["user"], village["token"])
+        self.held_started += 1
+        while self.running:
+            try:
+                answer = self.session.get(
+                    f"{self.url}/sync/{village['code']}/_changes", headers=headers, timeout=120,
+                    params={"feed": "longpoll", "since": since, "timeout": "25000"})
+            except requests.RequestException:
+                self.statuses["longpoll_failed"] += 1
+                return
+            self.statuses[f"longpoll_{answer.status_code}"] += 1
+            if answer.status_code != 200:
+                gevent.sleep(1.0)
+                continue
+            page = answer.json()
+            since = page["last_seq"] if isinstance(page["last_seq"], str) else json.dumps(
+                page["last_seq"])
+            if page["results"]:
+                self.answered[village["code"]].append(time.monotonic())
+
+    def stream(self, official: dict) -> None:
+        seen: set = set()
+        self.stream_alerts.append(seen)
+        try:
+            with self.session.get(f"{self.url}/api/v1/alerts/stream", stream=True, timeout=300,
+                                  headers=self.auth(official["user"], official["token"])) as answer:
+                self.statuses[f"stream_{answer.status_code}"] += 1
+                for line in answer.iter_lines(decode_unicode=True):
+                    if not self.running:
+                        return
+                    if line.startswith("data: ") and '"type": "alert"' in line:
+                        seen.add(json.loads(line[6:])["_id"])
+        except requests.RequestException:
+            self.statuses["stream_failed"] += 1
+
+    def half_open(self, count: int) -> list:
+        host, port = self.url.rsplit("/", 1)[-1].split(":")
+        held = [socket.create_connection((host, int(port)), timeout=30) for _ in range(count)]
+        for sock in held:  # a request line and a header, and never the rest
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        return held
+
+    def since(self, village: dict) -> str:
+        try:
+            answer = self.session.get(f"{self.url}/sync/{village['code']}/_changes", timeout=120,
+                                      headers=self.auth(village["user"], village["token"]))
+        except requests.RequestException:
+            self.statuses["since_failed"] += 1
+            return "now"
+        seq = answer.json()["last_seq"]
+        return seq if isinstance(seq, str) else json.dumps(seq)
+
+    def run(self) -> dict:
+        spec = self.spec
+        log("baseline pushes (nothing held)")
+        baseline = self.pushes()
+        sampler = gevent.spawn(self.healthz)
+        sockets = self.half_open(spec["half_open"])
+        log(f"{len(sockets)} half-open connections; opening streams and longpolls")
+        streams = [gevent.spawn(self.stream, spec["officials"][n % len(spec["officials"])])
+                   for n in range(spec["streams"])]
+        villages = spec["villages"][:spec["held_villages"]]
+        sinces = {v["code"]: self.since(v) for v in villages}
+        pool = Pool(spec["held"])
+        for n in range(spec["held"]):
+            village = villages[n % len(villages)]
+            pool.spawn(self.longpoll, village, sinces[village["code"]])
+        gevent.sleep(spec["settle_s"])
+        ready = time.monotonic()
+        log("waking each village in turn")
+        woken: list[float] = []
+        per_village = spec["held"] // len(villages)
+        for village in villages:
+            before = len(self.answered[village["code"]])
+            t0 = time.monotonic()
+            self.push_one(village)
+            deadline = t0 + 30
+            while len(self.answered[village["code"]]) < before + per_village and \
+                    time.monotonic() < deadline:
+                gevent.sleep(0.01)
+            woken += [t - t0 for t in self.answered[village["code"]][before:]]
+        missed_wakes = per_village * len(villages) - len(woken)
+        log("pushes under load")
+        loaded = self.pushes()
+        held_for = time.monotonic() - ready
+        gevent.sleep(2)
+        self.running = False
+        for sock in sockets:
+            sock.close()
+        alerts_in_every_stream = min((len(s) for s in self.stream_alerts), default=0)
+        gevent.killall(streams, block=False)
+        pool.kill(block=False)
+        sampler.kill(block=False)
+        return {"baseline_push_p99_s": p99(baseline), "loaded_push_p99_s": p99(loaded),
+                "push_p99_ratio": round(p99(loaded) / p99(baseline), 2), "healthz_max_ms": max(
+                    self.healthz_ms, default=None),
+                "woken_p99_s": p99(woken), "woken": len(woken), "missed_wakes": missed_wakes,
+                "healthz_p99_ms": p99(self.healthz_ms), "healthz_samples": len(self.healthz_ms),
+                "statuses": dict(self.statuses), "held_for_s": round(held_for, 1),
+                "alerts_seen_by_every_stream": alerts_in_every_stream}
+
+
+def log(message: str) -> None:
+    print(f"[load {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    print(json.dumps(Load(json.load(sys.stdin)).run()))
