@@ -323,7 +323,7 @@ ENDPOINTS: list[Op] = [
     Op("get", "/api/v1/alerts/stream", "alerts", "Live alerts and inbox items (SSE) 实时推送",
        {200: ("an endless `text/event-stream`: events `alert` and `inbox`",
               "text/event-stream")},
-       {400: ["bad_request"], **OFFICIALS_ONLY, 503: ["too_many_streams"]},
+       {400: ["bad_request"], **OFFICIALS_ONLY, 503: ["too_many_streams", "too_many_streams_account"]},
        params=[q("heartbeat", {"type": "number", "minimum": 0.05, "maximum": 60},
                  "seconds between keep-alive comments")]),
     Op("get", "/api/v1/alerts/{alert_id}", "alerts", "One alert with its timeline 预警详情",
@@ -497,7 +497,7 @@ SYNC_ERRORS = {400: ["bad_request", "bad_json", "bad_bulk_docs", "feed_not_suppo
                403: ["village_forbidden"], 404: ["village_unknown", "sync_endpoint_unknown",
                                                  "not_found"],
                405: ["method_not_allowed"], 413: ["payload_too_large", "bulk_docs_too_many"],
-               415: ["attachment_type"], 503: ["too_many_waiting"]}
+               415: ["attachment_type"], 503: ["too_many_waiting", "too_many_waiting_account"]}
 SYNC_METHODS = ("get", "head", "post", "put", "delete")
 
 COMMON_ERRORS = {
