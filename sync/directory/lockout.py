@@ -8,12 +8,18 @@ Two kinds of counter document live in the state database:
 - `lockout:acct:<hash of account>`: failures from every source within ACCOUNT_WINDOW_S; at
   ACCOUNT_CEILING the account's password logins are locked for ACCOUNT_LOCK_S everywhere.
 A check is counted *before* the password is verified (a rev-checked write; a 409 re-reads and
-tries again), so parallel guesses cannot outrun the count. Usernames that have no account are
+tries again), as one in flight: failures plus checks in flight from one source never exceed
+LOCK_AFTER, so parallel guesses cannot outrun the count. A check that turns out right only
+leaves the in-flight count (honest parallel requests with the right password, as a device
+syncing with its password makes, never lock anyone out); one still in flight when it is full is
+told to retry in a second, not locked. An in-flight mark older than IN_FLIGHT_S (a process that
+died mid-check) no longer counts. Usernames that have no account are
 counted the same way, so the answers never tell whether an account exists.
 """
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -28,6 +34,7 @@ ACCOUNT_CEILING = 100        # failures from all sources together ...
 ACCOUNT_WINDOW_S = 3600      # ... within an hour lock the account's password logins ...
 ACCOUNT_LOCK_S = 900         # ... for 15 minutes (device tokens keep working)
 MAX_ATTEMPTS = 20
+IN_FLIGHT_S = 30             # a check is never in flight longer than this
 
 
 class Locked(Exception):
@@ -44,6 +51,7 @@ class Attempt:
     username: str
     source: str
     locks_for: float = 0.0
+    mark: str = ""  # its entry among the source's checks in flight
 
 
 def _key(*parts: str) -> str:
@@ -82,23 +90,33 @@ class LoginThrottle:
 
     def reserve(self, username: str, source: str) -> Attempt:
         """Count a check before it is made; raises Locked when it may not be made."""
-        attempt = Attempt(username, source[:64])
+        attempt = Attempt(username, source[:64], mark=secrets.token_hex(8))
 
         def count(doc: dict, now: float) -> None:
             if doc.get("locked_until", 0) > now:
                 raise Locked(doc["locked_until"] - now)
             if now - doc.get("last_failure", 0) > SOURCE_MEMORY_S:
                 doc["failures"] = 0
-            doc["failures"] = doc.get("failures", 0) + 1
-            doc["last_failure"] = now
-            attempt.locks_for = source_lock_s(doc["failures"])
-            doc["locked_until"] = now + attempt.locks_for if attempt.locks_for else 0
+            flying = {mark: at for mark, at in (doc.get("in_flight") or {}).items()
+                      if now - at < IN_FLIGHT_S}
+            if doc.get("failures", 0) + len(flying) >= max(LOCK_AFTER, doc.get("failures", 0) + 1):
+                raise Locked(1)  # as many checks under way as guesses are left: retry shortly
+            flying[attempt.mark] = now
+            doc["in_flight"] = flying
         self._update(source_doc_id(username, source),
                      {"username": username[:64], "source": source[:64]}, count)
         return attempt
 
     def failed(self, attempt: Attempt) -> float:
         """Count a wrong password against the account's ceiling; the lock it started, if any."""
+        def count_source(doc: dict, now: float) -> None:
+            (doc.get("in_flight") or {}).pop(attempt.mark, None)
+            doc["failures"] = doc.get("failures", 0) + 1
+            doc["last_failure"] = now
+            attempt.locks_for = source_lock_s(doc["failures"])
+            if attempt.locks_for:
+                doc["locked_until"] = now + attempt.locks_for
+        self._update(source_doc_id(attempt.username, attempt.source), {}, count_source)
         locks_for = attempt.locks_for
 
         def count(doc: dict, now: float) -> None:
@@ -115,6 +133,7 @@ class LoginThrottle:
     def succeeded(self, attempt: Attempt) -> None:
         """The password was right: this source starts afresh."""
         def clear(doc: dict, _now: float) -> None:
+            (doc.get("in_flight") or {}).pop(attempt.mark, None)
             doc.update(failures=0, locked_until=0)
         self._update(source_doc_id(attempt.username, attempt.source), {}, clear)
 

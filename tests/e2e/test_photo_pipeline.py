@@ -8,7 +8,7 @@ import requests
 from PIL import Image
 
 from models.examples import example
-from support.images import exif_with, jpeg
+from support.images import drain, exif_with, jpeg
 
 VILLAGE = "441226101201"
 
@@ -20,12 +20,6 @@ def visit_with_photo(doc_id: str, household_id: str, data: bytes) -> dict:
     doc["_attachments"] = {"house-1.jpg": {"content_type": "image/jpeg",
                                            "data": base64.b64encode(data).decode()}}
     return doc
-
-
-def drain(services) -> None:
-    for _ in range(10):
-        if services.photo_desk.process_pending("test-worker") == 0:
-            return
 
 
 def test_photos_are_processed_served_and_reuse_is_flagged(provisioned, make_device,

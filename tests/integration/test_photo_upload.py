@@ -11,8 +11,7 @@ from PIL import Image
 
 from models.doc_ids import quarantine_id
 from models.examples import example
-from test_photo_pipeline import drain
-from support.images import exif_with, jpeg
+from support.images import drain, exif_with, jpeg
 
 VILLAGE, OTHER_VILLAGE = "441226101201", "441226101202"
 FIRST = "visit:00000000-0000-4000-8000-00000000a001"

@@ -141,6 +141,22 @@ def test_sixty_parallel_wrong_passwords_get_at_most_five_checks(provisioned, liv
     assert statuses.count(401) <= ALLOWED_CHECKS and statuses.count(429) >= 55
 
 
+def test_parallel_requests_with_the_right_password_never_lock_the_account(provisioned, live_server):
+    """A device syncing with its password sends requests in parallel: some may be asked to
+    retry in a second while others are checked, none locks the account."""
+    def sync(_n: int) -> int:
+        return requests.get(f"{live_server}/sync/{VILLAGE}/", auth=("chen.zq", PASSWORD),
+                            timeout=60).status_code
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(sync, range(60)))
+    assert set(statuses) <= {200, 429} and statuses.count(200) >= 5, statuses
+    later = requests.get(f"{live_server}/sync/{VILLAGE}/", auth=("chen.zq", PASSWORD), timeout=60)
+    assert later.status_code == 200, later.text  # no lock was left behind
+    wrong = requests.get(f"{live_server}/sync/{VILLAGE}/", auth=("chen.zq", "nope-nope-1"),
+                         timeout=60)
+    assert wrong.status_code == 401  # and a wrong password is still only a wrong password
+
+
 def test_a_stranger_cannot_lock_the_account_out_from_elsewhere(provisioned, client):
     stranger = [login(client, password=f"guess-{n}", source=STRANGER).status_code for n in range(8)]
     assert stranger[:4] == [401] * 4 and set(stranger[4:]) == {429}

@@ -27,3 +27,10 @@ def exif_with(orientation: int | None = None, gps: tuple | None = None,
         lat, lat_ref, lon, lon_ref = gps
         exif.get_ifd(0x8825).update({1: lat_ref, 2: lat, 3: lon_ref, 4: lon})
     return exif
+
+
+def drain(services) -> None:
+    """Let the photo queue work until nothing is pending (bounded), as the worker would."""
+    for _ in range(10):
+        if services.photo_desk.process_pending("test-worker") == 0:
+            return
