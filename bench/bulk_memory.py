@@ -29,6 +29,7 @@ import requests
 
 import bench.gateway_push
 from bench.gateway_push import PASSWORD, Setup, cadre_of, visit_template
+from bench.concurrency import worker_pid
 from bench.harness import PROJECT_ROOT, Options, RssSampler, clean_up, log, machine, now_iso, status_kb
 
 NAME = "bulk_memory"
@@ -84,8 +85,9 @@ def one_round(setup: Setup, shape: str, bodies: list[bytes]) -> dict:
             return
         answers[n] = {"status": got.status_code, "seconds": round(time.monotonic() - began, 2),
                       "answer_bytes": len(got.content)}
-    before = round((status_kb(setup.web.pid, "VmRSS") or 0) / 1024, 1)
-    with RssSampler({"web": setup.web.pid}, interval=0.05) as sampler:
+    web = worker_pid(setup.web.pid) or setup.web.pid  # the gunicorn worker serves, not its master
+    before = round((status_kb(web, "VmRSS") or 0) / 1024, 1)
+    with RssSampler({"web": web}, interval=0.05) as sampler:
         threads = [threading.Thread(target=send, args=(n,)) for n in range(len(bodies))]
         for thread in threads:
             thread.start()
@@ -164,7 +166,7 @@ def run(options: Options) -> dict:
                 f"{[a['status'] for a in result['answers']]}")
             rounds.append(result)
             del bodies
-        hwm = round((status_kb(setup.web.pid, "VmHWM") or 0) / 1024, 1)
+        hwm = round((status_kb(worker_pid(setup.web.pid) or setup.web.pid, "VmHWM") or 0) / 1024, 1)
         photo = photo_peak(tmp)
         log(f"worker side: one {photo['pixels'] / 1e6:.0f} MP photo peaks at "
             f"{photo['rss_peak_mb']} MB (from {photo['rss_before_mb']} MB)")

@@ -261,12 +261,12 @@ class SyncGateway:
                                        headers={"Content-Type": "application/json"},
                                        idempotent=not new_edits)
         elif batch.accepted:
-            req.body = b""  # not sent on: one copy of the batch less while the new body is made
-            payload = {"docs": [entry.doc for entry in batch.accepted]}
-            if not new_edits:
-                payload["new_edits"] = False
-            upstream = self.couch.json("POST", self._path(req, "_bulk_docs"), json_body=payload,
-                                       idempotent=not new_edits)
+            req.body = b""  # not sent on: one copy of the batch less while the new bodies are made
+            upstream = []
+            for chunk in bulk_chunks(batch.accepted, new_edits):  # a few MiB at a time
+                upstream.extend(self.couch.json(
+                    "POST", self._path(req, "_bulk_docs"), data=chunk,
+                    headers={"Content-Type": "application/json"}, idempotent=not new_edits))
         if batch.accepted:
             batch.record_upstream(upstream)
             results.extend(upstream)
@@ -346,6 +346,24 @@ def _put_new_edits(query: str) -> bool:
             raise GatewayError(400, "put_query_unsupported", param=name)
         new_edits = value == "true"
     return new_edits
+
+
+def bulk_chunks(entries: list, new_edits: bool, limit: int = 4 * 1024 * 1024) -> Iterator[bytes]:
+    """`_bulk_docs` bodies of the accepted documents, each about `limit` bytes at most (one
+    document over it goes alone): the re-encoded batch is never held whole, so a maximal batch
+    with one refused document costs a few MiB more than the parsed batch, not its size again."""
+    tail = b"]}" if new_edits else b'],"new_edits":false}'
+    parts: list[bytes] = []
+    size = 0
+    for entry in entries:
+        data = json.dumps(entry.doc, ensure_ascii=False, separators=(",", ":")).encode()
+        if parts and size + len(data) > limit:
+            yield b'{"docs":[' + b",".join(parts) + tail
+            parts, size = [], 0
+        parts.append(data)
+        size += len(data)
+    if parts:
+        yield b'{"docs":[' + b",".join(parts) + tail
 
 
 def iter_body(forwarded: Forwarded) -> Iterator[bytes]:
