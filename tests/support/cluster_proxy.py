@@ -39,6 +39,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import pytest
 
+from support.http_relay import relay_chunked
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "content-length", "host",
               "accept-encoding"}
@@ -205,13 +207,7 @@ class ClusterProxy:
             return
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
-        while True:
-            chunk = response.read1(65536)
-            if not chunk:
-                break
-            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            handler.wfile.flush()
-        handler.wfile.write(b"0\r\n\r\n")
+        relay_chunked(response, handler.wfile)
 
     # --- (c) opaque sequences -----------------------------------------------------------------------
     def _opaque(self, db: str, seq: object, kind: str) -> object:

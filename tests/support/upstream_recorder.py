@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from sync.couch.client import CouchServer
+from support.http_relay import relay_chunked
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade", "content-length"}
@@ -87,13 +88,7 @@ class _Relay(BaseHTTPRequestHandler):
             return
         self.send_header("Transfer-Encoding", "chunked")  # feeds stream: relay as they come
         self.end_headers()
-        while True:
-            chunk = answer.read1(65536)
-            if not chunk:
-                break
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.flush()
-        self.wfile.write(b"0\r\n\r\n")
+        relay_chunked(answer, self.wfile)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_COPY = do_OPTIONS = do_PATCH = _relay
 
