@@ -12,7 +12,8 @@ CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 # the front end (frontend/, Vite) builds into the Python package, which serves it at /app/
 FRONTEND_BUILD := mobile_api/static/app/index.html
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f -not -path '*/generated/*' 2>/dev/null) \
-	frontend/index.html frontend/vite.config.js
+	frontend/index.html frontend/apply.html frontend/officials.html frontend/vite.config.js \
+	$(wildcard models/catalogue/*.json)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint bench install constraints clean

@@ -9,7 +9,10 @@ import vue from '@vitejs/plugin-vue';
 import {VitePWA} from 'vite-plugin-pwa';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url)));
-const zh = JSON.parse(readFileSync(new URL('./src/locales/zh-CN.json', import.meta.url)));
+// people's text: one catalogue per language in the Python package (models/catalogue/), shared
+// with the service; src/i18n.js imports it through the alias @catalogue
+const catalogueDir = fileURLToPath(new URL('../models/catalogue', import.meta.url));
+const zh = JSON.parse(readFileSync(new URL('../models/catalogue/zh-CN.json', import.meta.url)));
 const outDir = fileURLToPath(new URL('../mobile_api/static/app', import.meta.url));
 
 // Vant's icon font comes as a data: URL with a CDN fallback; the service's Content-Security-Policy
@@ -73,7 +76,9 @@ export default defineConfig({
       },
     }),
   ],
-  resolve: {alias: {'@': fileURLToPath(new URL('./src', import.meta.url))}},
+  resolve: {alias: {'@': fileURLToPath(new URL('./src', import.meta.url)), '@catalogue': catalogueDir}},
+  // the dev server may read the catalogue beside the front end's own files
+  server: {fs: {allow: ['.', catalogueDir]}},
   build: {
     outDir,
     emptyOutDir: true,

@@ -1,8 +1,11 @@
 // The one message catalogue of the front end (zh first, en complete), shared by every page
 // of the project: t('visit.title'), t('codes.poverty_status.lifted'), t('sync.pending', {n: 3}).
+// The catalogue files are the Python service's too (models/catalogue/, alias @catalogue in
+// vite.config.js): the API's messages (`errors`), the CLI's, the code labels the device forms
+// and the reports show; one key added there is one text for every end.
 import {ref} from 'vue';
-import zh from './locales/zh-CN.json';
-import en from './locales/en.json';
+import zh from '@catalogue/zh-CN.json';
+import en from '@catalogue/en.json';
 
 const CATALOGUES = {zh, en};
 const LANG_KEY = 'fieldsync-lang';

@@ -14,7 +14,8 @@ from models.form_options import form_options
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 VECTORS = json.loads((FRONTEND / "tests" / "hlc_vectors.json").read_text())
-CATALOGUES = {lang: json.loads((FRONTEND / "src" / "locales" / f"{name}.json").read_text())
+CATALOGUE_DIR = Path(__file__).resolve().parents[2] / "models" / "catalogue"
+CATALOGUES = {lang: json.loads((CATALOGUE_DIR / f"{name}.json").read_text())
               for lang, name in (("zh", "zh-CN"), ("en", "en"))}
 BUILD = Path(__file__).resolve().parents[2] / "mobile_api" / "static" / "app"
 
