@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,7 +14,8 @@ from sync.alerts.channels.configured import build_channels
 from sync.alerts.desk import AlertDesk
 from sync.gateway.audit import AuditTrail
 from sync.gateway.paths import VILLAGE_RE
-from sync.couch.client import Conflict, CouchServer, Database
+from sync.cluster.identity import ServerIdentity, proposal
+from sync.couch.client import CouchError, CouchServer, Database
 from sync.directory.devices import DeviceRegistry
 from sync.directory.store import Directory
 from sync.gateway.forwarding import GatewayLimits, SyncGateway
@@ -135,18 +135,19 @@ class Services:
         return False
 
     @cached_property
-    def _uuid(self) -> str:
-        doc = {"_id": "server_identity", "type": "server_identity", "schema_version": 1,
-               "uuid": uuid.uuid4().hex}
-        try:
-            self.state_db.put(doc)
-        except Conflict:
-            doc = self.state_db.get("server_identity")
-        return doc["uuid"]
+    def _identity(self) -> ServerIdentity:
+        def propose() -> str:  # the same for every process when CouchDB has a uuid
+            try:
+                server = self.couch.info().get("uuid")
+            except CouchError:
+                server = None
+            return proposal(server, self.names.prefix)
+        return ServerIdentity(self.state_db, propose)
 
     def server_uuid(self) -> str:
-        """A uuid for this installation, stored once, stable across restarts."""
-        return self._uuid
+        """A uuid for this installation, stored once, stable across restarts, the same in
+        every process even when two started at once on a cluster (sync/cluster/identity.py)."""
+        return self._identity.uuid()
 
 
 def gateway_limits(settings: Settings) -> GatewayLimits:

@@ -101,6 +101,15 @@ def merge_latest(field: str) -> Callable[[list[dict]], dict]:
     return merge
 
 
+def merge_smallest(field: str) -> Callable[[list[dict]], dict]:
+    """The leaf with the smallest `field` (the installation's uuid: whichever process reads
+    the leaves, the same one; sync/cluster/identity.py)."""
+    def merge(leaves: list[dict]) -> dict:
+        return dict(min(leaves, key=lambda leaf: (str(leaf.get(field) or ""),
+                                                  revision_order(leaf.get("_rev", "")))))
+    return merge
+
+
 def merge_original(leaves: list[dict]) -> dict:
     """Written-once documents (case notes, dead letters, archives): the original, the lowest
     revision, as for a device's written-once documents."""

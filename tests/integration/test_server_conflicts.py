@@ -85,3 +85,57 @@ def test_two_workers_saving_one_checkpoint_at_once_leave_one(services, cluster_c
     assert "_conflicts" not in stored
     if cluster_couch.cluster:
         assert stored["since"] == "2-g1AAAA"  # the later save
+
+
+def _at_once(*calls):
+    """Run the calls on threads released together; their results in order."""
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        results[index] = call()
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_two_processes_starting_at_once_answer_one_server_uuid(services, settings,
+                                                                cluster_couch):
+    """Fails on the old Services._uuid through the proxy: each process kept the uuid of its
+    own accepted create (201 and 202), so devices saw two server uuids."""
+    from server.bootstrap import build_services
+    for _ in range(5):  # fresh installations: nothing stored yet
+        services.state_db.get_or_none("server_identity") and services.state_db.delete(
+            "server_identity", services.state_db.get("server_identity")["_rev"])
+        one, two = build_services(settings), build_services(settings)
+        first = _at_once(one.server_uuid, two.server_uuid)
+        assert first[0] == first[1] and len(first[0]) == 32
+        assert build_services(settings).server_uuid() == first[0]  # a restart: the same
+        ServerConflicts(services.couch, services.names).sweep([services.names.state])
+        assert services.state_db.get("server_identity")["uuid"] == first[0]
+
+
+def test_without_a_server_uuid_the_smallest_proposal_wins_everywhere(services, cluster_couch):
+    """A server with no uuid of its own (random proposals): two processes may differ only
+    until they have re-read; then both, a restart and the sweeper's merge say the same."""
+    from sync.cluster.identity import ServerIdentity, proposal
+    clock = [0.0]
+    racers = [ServerIdentity(services.state_db, lambda: proposal(None, "x"), settle_s=60,
+                             recheck_s=10, clock=lambda: clock[0]) for _ in range(2)]
+    _at_once(*(racer.uuid for racer in racers))
+    cluster_couch.settle()
+    clock[0] = 61.0  # past the re-check and the settling time
+    agreed = {racer.uuid() for racer in racers}
+    assert len(agreed) == 1
+    stored = [row["ok"]["uuid"] for row in services.state_db.get("server_identity",
+                                                                  open_revs="all")
+              if "ok" in row and not row["ok"].get("_deleted")]
+    assert agreed == {min(stored)}
+    ServerConflicts(services.couch, services.names).sweep([services.names.state])
+    assert services.state_db.get("server_identity", conflicts=True).get("_conflicts") is None
+    assert services.state_db.get("server_identity")["uuid"] == min(stored)
+    clock[0] = 200.0
+    assert {racer.uuid() for racer in racers} == agreed  # settled: never read again
