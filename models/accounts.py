@@ -14,6 +14,7 @@ import secrets
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from models.hierarchy import HierarchyError, level_of
+from models.identity import MOBILE_RE
 from models.messages import Coded
 
 ROLES = ("cadre", "town_official", "county_official", "central_admin")
@@ -21,8 +22,7 @@ ROLE_LEVEL = {"cadre": "village", "town_official": "town", "county_official": "c
               "central_admin": "city"}
 ROLE_NAMES_ZH = {"cadre": "村干部", "town_official": "镇街干部", "county_official": "县区干部",
                  "central_admin": "市级管理员"}
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}\Z")  # ASCII only, no "\n" after
 MIN_PASSWORD_LENGTH = 8
 
 # scrypt cost: n=2**14, r=8 uses 16 MiB and ~50 ms per check on this class of machine
@@ -82,12 +82,12 @@ class AccountFields(Schema):
 
     @validates("username")
     def _username(self, value: str, **_: object) -> None:
-        if not USERNAME_RE.match(value):
+        if not USERNAME_RE.fullmatch(value):
             raise ValidationError("username_format")
 
     @validates("phone")
     def _phone(self, value: str | None, **_: object) -> None:
-        if value and not MOBILE_RE.match(value):
+        if value and not MOBILE_RE.fullmatch(value):
             raise ValidationError("phone_format")
 
     @validates_schema

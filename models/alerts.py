@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from .case_event import KINDS as CASE_EVENT_KINDS, REFERRAL_TARGETS
 from .common import parse_time
+from .identity import MOBILE_RE
 
 PAYLOAD_VERSION = 1
 FIRST_RETRY_S = 30
@@ -160,7 +161,7 @@ class MediatorSchema(Schema):
     """Who mediates: a name and a phone, optionally an account."""
     name = fields.String(required=True, validate=validate.Length(min=1, max=32))
     phone = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Regexp(r"^1[3-9]\d{9}$", error="phone_format"))
+                          validate=validate.Regexp(MOBILE_RE, error="phone_format"))
     username = fields.String(load_default=None, allow_none=True,
                              validate=validate.Length(max=32))
 

@@ -18,8 +18,10 @@ from .identity import id_number_problem, normalise_id_number, normalise_phone
 
 # 10 million yuan in fen: far above any household income or disputed amount we will see
 MAX_FEN = 10_000_000 * 100
-DEVICE_ID_RE = r"^[A-Za-z0-9_.:-]{1,64}$"
-USERNAME_RE = r"^[a-z0-9._-]{3,32}$"
+# ASCII classes and \Z (marshmallow's Regexp uses `match`): `\d` also takes "１２" and "١٢", and
+# `$` also matches before a trailing "\n" (tests/security/test_input_patterns.py)
+DEVICE_ID_RE = r"[A-Za-z0-9_.:-]{1,64}\Z"
+USERNAME_RE = r"[a-z0-9._-]{3,32}\Z"
 
 
 class DocumentTime(fields.String):

@@ -16,8 +16,8 @@ from typing import Mapping
 
 HEADERS = {"pending": "X-Device-Pending", "refused": "X-Device-Refused",
            "local_seq": "X-Device-Seq"}
-COUNT_RE = re.compile(r"^[0-9]{1,7}$")
-SEQ_RE = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
+COUNT_RE = re.compile(r"[0-9]{1,7}\Z")
+SEQ_RE = re.compile(r"[0-9A-Za-z._-]{1,64}\Z")
 FIELDS = ("pending_at_last_contact", "refused_at_last_contact", "local_seq",
           "status_reported_at", "all_uploaded_at", "holding_since")
 

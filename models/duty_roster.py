@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from .hierarchy import level_of
+from .identity import MOBILE_RE
 
 ROSTER_LEVELS = ("town", "county")
 # who may stand on a roster of each level: officials of exactly that jurisdiction
@@ -23,8 +24,7 @@ def duty_roster_id(code: str) -> str:
 class MediatorEntry(Schema):
     """A mediator of a town's list: a name and a mobile phone."""
     name = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$",
-                                                                  error="phone_format"))
+    phone = fields.String(required=True, validate=validate.Regexp(MOBILE_RE, error="phone_format"))
 
 
 class DutyRosterInput(Schema):

@@ -51,7 +51,7 @@ DEFAULT_CHAIN: tuple[Step, ...] = (
 class StepSchema(Schema):
     """A step as configured (FIELDSYNC_ESCALATION_CHAIN is a JSON list of these)."""
     step = fields.Integer(required=True, strict=True, validate=validate.Range(0, 20))
-    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,40}$"))
+    name = fields.String(required=True, validate=validate.Regexp(r"[a-z0-9_]{1,40}\Z"))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     after_s = fields.Integer(required=True, strict=True, validate=validate.Range(0))
     stop_when = fields.String(required=True, validate=validate.OneOf(STOPS))

@@ -17,7 +17,7 @@ LEVELS = ("city", "county", "town", "village")
 LEVEL_NAMES_ZH = {"city": "市", "county": "县区", "town": "镇街", "village": "村居"}
 # how many leading digits identify a unit at each level
 PREFIX_LENGTH = {"city": 4, "county": 6, "town": 9, "village": 12}
-CODE_RE = re.compile(r"^\d{12}$")
+CODE_RE = re.compile(r"[0-9]{12}\Z")  # not \d and $: `\d` takes "４４１２…", `$` a trailing "\n"
 
 
 class HierarchyError(ValueError):
@@ -30,7 +30,7 @@ class HierarchyError(ValueError):
 
 def level_of(code: str) -> str:
     """The level a division code denotes; raises HierarchyError for a malformed code."""
-    if not CODE_RE.match(code or ""):
+    if not isinstance(code, str) or not CODE_RE.fullmatch(code):
         raise HierarchyError("division_code_format", code=code)
     if code[2:4] == "00":
         raise HierarchyError("division_code_level", code=code, level="province")

@@ -11,7 +11,9 @@ from datetime import date
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
-ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits, whole string (fullmatch): `\d` takes full-width and Arabic-Indic digits, which
+# int() reads as digits, so a disguised number would pass the checksum and hash differently
+ID_NUMBER_RE = re.compile(r"[0-9]{17}[0-9X]\Z")
 # first two digits of the address code: provinces, plus 71 Taiwan, 81/82 Hong Kong/Macao and
 # 83 (residence permits for Taiwan residents)
 PROVINCE_CODES = frozenset({
@@ -20,7 +22,7 @@ PROVINCE_CODES = frozenset({
     "65", "71", "81", "82", "83",
 })
 EARLIEST_BIRTH = date(1900, 1, 1)
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}\Z")  # \Z: safe with match (marshmallow's Regexp)
 _PHONE_NOISE_RE = re.compile(r"[\s\-()（）]")
 
 
@@ -45,7 +47,7 @@ def birth_date_of(id_number: str) -> date | None:
 
 def id_number_problem(id_number: str, today: date | None = None) -> str | None:
     """The message code of what is wrong with a normalised identity number, or None if valid."""
-    if not isinstance(id_number, str) or not ID_NUMBER_RE.match(id_number):
+    if not isinstance(id_number, str) or not ID_NUMBER_RE.fullmatch(id_number):
         return "id_number_format"
     if id_number[:2] not in PROVINCE_CODES or id_number[2:6] == "0000":
         return "id_number_area"
@@ -76,7 +78,7 @@ def normalise_phone(raw: str) -> str | None:
     else:
         if len(digits) == 13 and digits.startswith("86"):
             digits = digits[2:]
-    return digits if MOBILE_RE.match(digits) else None
+    return digits if MOBILE_RE.fullmatch(digits) else None
 
 
 def mask_phone(phone: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-DEVICE_ID_PATTERN = r"^[A-Za-z0-9._:-]{4,64}$"
+DEVICE_ID_PATTERN = r"[A-Za-z0-9._:-]{4,64}\Z"  # \Z: `$` lets "…\n" through
 
 
 class LoginSchema(Schema):

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+PREFIX_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 # CouchDB 3.x refuses any other database name with 400 illegal_database_name (pouchdb-server
 # accepts bad names and turns `a%2Fb` into `ab`): check before asking, so both behave alike.
-DATABASE_NAME_RE = re.compile(r"^[a-z][a-z0-9_$()+/-]*$")
-VILLAGE_CODE_RE = re.compile(r"^[0-9]{1,32}$")
+DATABASE_NAME_RE = re.compile(r"[a-z][a-z0-9_$()+/-]*\Z")
+VILLAGE_CODE_RE = re.compile(r"[0-9]{1,32}\Z")  # \Z: `$` lets "…\n" through
 
 
 def valid_database_name(name: str) -> bool:

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote_to_bytes, urlencode
 
 from models.doc_ids import PREFIXES
 
-VILLAGE_RE = re.compile(r"\d{12}")
+VILLAGE_RE = re.compile(r"[0-9]{12}")  # not \d: it takes "４４１…" too
 # RFC 3986 pchar: unreserved / pct-encoded / sub-delims / ":" / "@"
 RAW_SEGMENT_RE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+")
 SEGMENT_RE = re.compile(r"[\x21-\x7e]+")
@@ -39,7 +39,7 @@ KIND_METHODS = {"database": READ, "local": frozenset({"GET", "PUT", "DELETE"}), 
                 "attachment": READ}
 
 BOOL, INT, JSON, TEXT = "bool", "int", "json", "text"
-REV_RE = re.compile(r"\d{1,10}-[A-Za-z0-9]{1,64}")
+REV_RE = re.compile(r"[0-9]{1,10}-[A-Za-z0-9]{1,64}")
 # what PouchDB 9 (pouchdb-adapter-http) and the CouchDB 3.x replicator send, per endpoint
 PARAMETERS: dict[str, dict[str, str]] = {
     "database": {},

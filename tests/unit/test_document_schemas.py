@@ -147,7 +147,7 @@ members = st.fixed_dictionaries({
 households = st.fixed_dictionaries({
     "head": st.fixed_dictionaries({"name": names, "id_number": id_numbers}),
     "members": st.lists(members, min_size=1, max_size=6),
-    "phones": st.lists(st.from_regex(r"\A1[3-9]\d{9}\Z"), max_size=3),
+    "phones": st.lists(st.from_regex(r"\A1[3-9][0-9]{9}\Z"), max_size=3),
     "income_per_capita_fen": st.one_of(st.none(), st.integers(0, 10 ** 8)),
     "poverty_status": st.sampled_from(sorted(POVERTY_STATUSES)),
     "indicators": st.fixed_dictionaries({name: st.one_of(st.none(), st.booleans())
