@@ -92,6 +92,9 @@ class Settings:
     delivery_interval_s: float = setting(1.0, "DELIVERY_INTERVAL_S", "worker: outbox period")
     escalation_interval_s: float = setting(15.0, "ESCALATION_INTERVAL_S",
                                            "worker: escalation checks")
+    lockout_purge_interval_s: float = setting(3600.0, "LOCKOUT_PURGE_INTERVAL_S", "worker: how often "
+                                              "login-failure counters that lock nothing and are a "
+                                              "day past their last failure are deleted")
     delivery_lease_s: float = setting(60.0, "DELIVERY_LEASE_S", "how long a claimed delivery stays "
                                       "reserved for the worker sending it")
     alert_inline_dispatch: bool = setting(True, "ALERT_INLINE_DISPATCH", "the web process sends a "

@@ -20,6 +20,7 @@ from server.bootstrap import Services
 from server.scheduler import Job, start_scheduler
 from sync.cluster.membership import Membership
 from sync.cluster.server_conflicts import ServerConflicts, default_merges
+from sync.directory.lockout import LoginThrottle
 from sync.feeds.heartbeat import beat, leave
 from sync.directory.provisioning import ensure_server_databases
 
@@ -87,7 +88,8 @@ class Worker:
                  Job("alert_deliveries", self.deliver_alerts, settings.delivery_interval_s),
                  Job("alert_escalations", self.escalate_alerts, settings.escalation_interval_s),
                  Job("reconcile", self.reconcile, 5.0),
-                 Job("server_conflicts", self.resolve_conflicts, 30.0)]
+                 Job("server_conflicts", self.resolve_conflicts, 30.0),
+                 Job("lockout_purge", self.purge_lockouts, settings.lockout_purge_interval_s)]
         unknown = set(self.only) - {job.name for job in every}
         if unknown:
             raise ValueError(f"unknown worker jobs: {', '.join(sorted(unknown))}; known: "
@@ -95,6 +97,12 @@ class Worker:
         # the heartbeat always runs: the monitoring endpoint lists live workers by it
         return [job for job in every if not self.only or job.name in self.only
                 or job.name == "heartbeat"]
+
+    def purge_lockouts(self) -> int:
+        """Delete login-failure counters that no longer count (one worker of a cluster does it)."""
+        if not self.membership.owns("job:lockout_purge"):
+            return 0
+        return LoginThrottle(self.services.state_db).purge()
 
     def reconcile(self) -> int:
         """Resolve conflicts and update the central view from the villages' changes."""

@@ -151,11 +151,21 @@ class LoginThrottle:
         raise Locked(1)  # under a storm of guesses: refuse this one rather than check it
 
     def purge(self, now: float | None = None) -> int:
-        """Delete counters that no longer lock anything and would be forgotten; how many."""
+        """Delete counters that no longer lock anything, would be forgotten and have no check in
+        flight; how many (the worker's `lockout_purge` job, server/worker.py). A counter written
+        meanwhile answers 409 in the batch and is kept."""
         now = self.clock() if now is None else now
-        old = [doc for doc in self.db.docs_with_prefix("lockout:")
-               if doc.get("locked_until", 0) <= now
-               and now - max(doc.get("last_failure", 0), doc.get("window_start", 0)) > SOURCE_MEMORY_S]
-        if old:
-            self.db.bulk_docs([{"_id": d["_id"], "_rev": d["_rev"], "_deleted": True} for d in old])
-        return len(old)
+        old = [doc for doc in self.db.docs_with_prefix("lockout:") if forgotten(doc, now)]
+        if not old:
+            return 0
+        results = self.db.bulk_docs([{"_id": d["_id"], "_rev": d["_rev"], "_deleted": True}
+                                     for d in old])
+        return sum(1 for result in results if not result.get("error"))
+
+
+def forgotten(doc: dict, now: float) -> bool:
+    """Whether a counter no longer counts for anything: unlocked, its last failure (or its
+    account window) over a day old, no check still in flight."""
+    last = max(doc.get("last_failure", 0), doc.get("window_start", 0))
+    flying = any(now - at < IN_FLIGHT_S for at in (doc.get("in_flight") or {}).values())
+    return doc.get("locked_until", 0) <= now and now - last > SOURCE_MEMORY_S and not flying
