@@ -40,13 +40,19 @@ class Worker:
         self.services, self.only = services, list(only or [])
         self.worker_id = worker_id or default_worker_id()
         self.stop_event = threading.Event()
+        self.ready = threading.Event()  # cleared by run() while its start-up checks run
+        self.ready.set()
         self.started_at = time.time()
-        settings = services.settings
+        self.membership = self._membership()
+
+    def _membership(self) -> Membership:
+        settings = self.services.settings
         # a joining worker takes its share once every member has read its heartbeat twice over
-        self.membership = Membership(services.state_db, self.worker_id,
-                                     stale_s=settings.heartbeat_stale_s,
-                                     handover_s=2 * settings.heartbeat_interval_s,
-                                     refresh_s=min(5.0, settings.heartbeat_interval_s / 2))
+        return Membership(self.services.state_db, self.worker_id,
+                          stale_s=settings.heartbeat_stale_s,
+                          handover_s=2 * settings.heartbeat_interval_s,
+                          refresh_s=min(5.0, settings.heartbeat_interval_s / 2),
+                          started_at=self.started_at)
 
     def owns_village(self, village: str) -> bool:
         """Whether this worker follows a village's feeds (alerts and reconciliation alike)."""
@@ -67,9 +73,43 @@ class Worker:
         return ServerConflicts(self.services.couch, self.services.names, default_merges(chain))
 
     def heartbeat(self) -> None:
-        """Stamp this worker's heartbeat document (its membership in the work split)."""
+        """Stamp this worker's heartbeat document (its membership in the work split). While
+        the start-up checks run it says `starting` and gives no `started_at`: alive for
+        `/healthz` and its peers, but never old enough to be handed a share of the work."""
+        ready = self.ready.is_set()
         beat(self.services.state_db, self.worker_id, pid=os.getpid(),
-             host=socket.gethostname(), started_at=self.started_at)
+             host=socket.gethostname(), started_at=self.started_at if ready else None,
+             starting=not ready)
+
+    def _beat_until(self, done: threading.Event) -> None:
+        while not done.wait(self.services.settings.heartbeat_interval_s):
+            try:
+                self.heartbeat()
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.exception("heartbeat failed during the start-up checks")
+
+    def start_up(self) -> None:
+        """The checks before the first job (server databases, the design documents of the alert
+        database and of every village: minutes with thousands of villages), beating all along;
+        then this worker joins the work split as a newcomer."""
+        ensure_server_databases(self.services.couch, self.services.names)  # the state database
+        self.ready.clear()
+        self.heartbeat()
+        checked = threading.Event()
+        beating = threading.Thread(target=self._beat_until, args=(checked,), daemon=True,
+                                   name="start-up-heartbeat")
+        beating.start()
+        try:
+            self.services.alerts.store.ensure_design()
+            self.services.reconciliation.ensure_village_designs()
+        finally:
+            checked.set()
+            beating.join()
+        # its age counts from now, for itself and for the others alike (drop before take)
+        self.started_at = time.time()
+        self.membership = self._membership()
+        self.ready.set()
+        self.heartbeat()
 
     def resolve_conflicts(self) -> int:
         """Merge server documents a cluster left in conflict (alerts, deliveries, checkpoints,
@@ -137,17 +177,18 @@ class Worker:
         return done
 
     def run(self) -> None:
-        """Run until stop() is called."""
-        ensure_server_databases(self.services.couch, self.services.names)
-        self.services.alerts.store.ensure_design()
-        self.services.reconciliation.ensure_village_designs()
-        self.heartbeat()
-        scheduler = start_scheduler(self.jobs())
-        log.info("worker %s running %d jobs", self.worker_id, len(self.jobs()))
+        """Run until stop() is called: the heartbeat first, then the start-up checks, then the jobs."""
+        scheduler = None
         try:
+            self.start_up()
+            if self.stop_event.is_set():
+                return
+            scheduler = start_scheduler(self.jobs())
+            log.info("worker %s running %d jobs", self.worker_id, len(self.jobs()))
             self.stop_event.wait()
         finally:
-            scheduler.shutdown(wait=True)
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
             leave(self.services.state_db, self.worker_id)  # its share moves on at once
             log.info("worker %s stopped", self.worker_id)
 

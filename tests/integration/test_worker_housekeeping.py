@@ -1,9 +1,15 @@
-"""The worker's housekeeping: lockout counters purged on a schedule."""
+"""The worker's housekeeping: lockout counters purged on a schedule; a starting worker beats
+before its start-up checks and joins the work split only after them."""
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import replace
+
+import pytest
 
 from server.worker import Worker
+from sync.cluster.membership import Membership
 from sync.directory.lockout import SOURCE_MEMORY_S, LoginThrottle, account_doc_id, source_doc_id
 
 DAY_S = 24 * 3600
@@ -48,3 +54,71 @@ def test_only_one_worker_of_a_cluster_purges(services):
     stale = LoginThrottle(services.state_db, clock=lambda: time.time() - 2 * DAY_S)
     stale.failed(stale.reserve("gone.user", "198.51.100.7"))
     assert idle.purge_lockouts() == 0 and len(counters(services)) == 2
+
+
+def beat_of(services, worker_id: str) -> dict | None:
+    return services.state_db.get_or_none(f"heartbeat:{worker_id}")
+
+
+def wait_for(condition, timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_starting_worker_beats_before_its_checks_and_takes_no_share_until_they_end(
+        services, client, monkeypatch):
+    services.settings = replace(services.settings, heartbeat_interval_s=0.2)
+    checking, release = threading.Event(), threading.Event()
+
+    def slow_checks() -> int:  # thousands of villages' design documents
+        checking.set()
+        release.wait(30)
+        return 0
+    monkeypatch.setattr(services.reconciliation, "ensure_village_designs", slow_checks)
+    peer = Worker(services, worker_id="peer")
+    peer.started_at = time.time() - 3600  # an old member of the cluster
+    peer.membership = Membership(services.state_db, "peer", handover_s=0.4, refresh_s=0.1,
+                                 started_at=peer.started_at)
+    peer.heartbeat()
+    starter = Worker(services, worker_id="starter")
+    thread = threading.Thread(target=starter.run)
+    thread.start()
+    try:
+        assert checking.wait(20)
+        assert wait_for(lambda: beat_of(services, "starter") is not None)
+        first = beat_of(services, "starter")
+        assert first["starting"] is True and first["started_at"] is None
+        assert client.get("/healthz").status_code == 200
+        # it keeps beating while the checks run, and its peer hands it nothing meanwhile
+        assert wait_for(lambda: beat_of(services, "starter")["beat_at"] > first["beat_at"])
+        peer.heartbeat()
+        peer.membership.refresh()
+        assert peer.membership.members() == ["peer"]
+        assert not starter.ready.is_set()
+        release.set()
+        assert wait_for(lambda: beat_of(services, "starter")["starting"] is False)
+        ready = beat_of(services, "starter")
+        assert ready["started_at"] >= first["beat_at"]  # a newcomer from the end of its checks
+    finally:
+        release.set()
+        starter.stop()
+        thread.join(timeout=20)
+    assert not thread.is_alive() and beat_of(services, "starter") is None
+
+
+def test_a_worker_stopped_during_its_checks_starts_no_jobs(services, monkeypatch):
+    checking = threading.Event()
+    starter = Worker(services, worker_id="starter")
+
+    def checks_then_stop() -> int:
+        checking.set()
+        starter.stop()
+        return 0
+    monkeypatch.setattr(services.reconciliation, "ensure_village_designs", checks_then_stop)
+    monkeypatch.setattr("server.worker.start_scheduler", lambda jobs: pytest.fail("jobs started"))
+    starter.run()
+    assert checking.is_set() and beat_of(services, "starter") is None
