@@ -212,3 +212,161 @@ def test_two_phones_edit_one_household_offline_and_both_show_the_merge(provision
     assert spec["a"]["notes"] in [a.get("losing_value") for a in archived]
     for phone in ("a_shows", "b_shows"):
         assert spec["b"]["notes"] in result[phone] and spec["b"]["address"] in result[phone]
+
+
+@pytest.mark.e2e
+def test_the_sync_status_says_why_a_sync_does_not_go_through(provisioned, village_roster,
+                                                             live_server, tmp_path):
+    """No network, the server busy (503 over its budget, or a 500), the app too old (426), the
+    login no longer valid (401): each in its own words on the badge and the sync screen, with
+    the last successful sync time, and back to 已同步 when the server answers again."""
+    from dataclasses import replace
+
+    from support.page_control import serve_page_requests
+    gateway, settings = provisioned.gateway, provisioned.settings
+    per_account = gateway.held.per_account
+
+    def fault(req):
+        raise RuntimeError("a server fault (test)")
+
+    def budget() -> None:
+        gateway.held.per_account = 0  # every held longpoll of the account: 503 too_many_waiting_account
+
+    def restore() -> None:
+        gateway.held.per_account = per_account
+        gateway.__dict__.pop("handle", None)
+        provisioned.settings = settings
+
+    def revoke() -> None:
+        for device in provisioned.devices.devices():
+            if device.get("username") == "chen.zq":
+                provisioned.directory.revoke_device("chen.zq", device["device_id"])
+    flag = tmp_path / "server-change"
+    ran = serve_page_requests(flag, {
+        "budget": budget, "fault": lambda: setattr(gateway, "handle", fault), "restore": restore,
+        "min_version": lambda: setattr(provisioned, "settings", replace(settings, min_app_version="9.0.0")),
+        "revoke": revoke})
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    phases = {"caught_up": "已同步", "offline": "无网络，连网后自动继续", "busy": "服务器繁忙，稍后自动重试",
+              "too_old": "应用版本过旧，更新后才能同步（本机数据不会丢失）"}
+    spec = {"base": live_server, "shots": str(shots), "flag": str(flag), "phases": phases,
+            "cadre": {"username": "chen.zq", "password": "device-pass-1"}}
+    try:
+        result = run_page_script("field_sync_status.js", spec, timeout=400)
+    finally:
+        restore()
+    assert ran == ["budget", "restore", "fault", "restore", "min_version", "restore", "revoke"]
+    assert result["synced"]["badge"] == "在线" and result["synced"]["last_ok"] is None
+    for state, badge in (("offline", "无网络"), ("busy", "服务器繁忙"), ("fault", "服务器繁忙"),
+                         ("too_old", "需要更新")):
+        seen = result[state]
+        assert seen["badge"] == badge, (state, seen)
+        assert seen["last_ok"].startswith("上次同步成功："), (state, seen)  # and when
+    for state in ("busy_recovered", "fault_recovered"):
+        assert result[state]["badge"] == "在线" and result[state]["phase"] == "已同步"
+    assert gateway.held.refused["too_many_waiting_account"] >= 1  # the 503 came from the budget
+    told = result["unauthorized"]
+    assert told["phase"] == "unauthorized" and told["needs_password"] is True
+
+
+@pytest.mark.e2e
+def test_households_are_created_and_edited_and_returned_records_corrected(provisioned, village_roster,
+                                                                          live_server):
+    """Issue 15 part A: a household registered offline with its members (nothing saved until
+    every field passes the server's rules), members of a stored one edited with field stamps as
+    docs/device-contract.md §4 says, and a quarantined request, a quarantined case event and a
+    refused request corrected through "修改后重新提交" until the server accepts them."""
+    import requests
+    edited_id = _household(1, "", "")["_id"]
+    stored = village_roster.get(edited_id)
+    stored["members"][0]["newer_app_field"] = "kept"  # a field this app does not know
+    village_roster.put(stored)
+    before = village_roster.get(edited_id)
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    spec = {"base": live_server, "shots": str(shots), "other_village": "441226101202",
+            "bad_id_number": "441226197803121237", "bad_phone": "12345678901",
+            "cadre": {"username": "chen.zq", "password": "device-pass-1"},
+            "create": {"head_name": "黎秋菊", "head_id": "441226198005062424", "head_age": 46,
+                       "phones_typed": "138 0226 1234，12802261234", "phones_good": "+86 138-0226-1234",
+                       "poverty_status": "at_risk", "address": "新圩村五组3号", "income_yuan": "6200.5",
+                       "spouse": {"name": "陈大海", "age": 48, "relation": "spouse", "schooling": "primary",
+                                  "health": "chronic_illness", "work": "migrant_work"}},
+            "edit": {"id": edited_id, "schooling": "senior_secondary",
+                     "added": {"name": "梁小红", "age": 3, "relation": "grandchild"}},
+            "quarantine": {"name": "何永明", "description": "邻居占用通道，多次协商未果。",
+                           "corrected_description": "邻居占用通道，多次协商未果。（已核对当事人信息）"},
+            "event": {"notes": "约定周六到现场调解。"},
+            "refuse": {"name": "黄月娥", "description": "宅基地边界争议。",
+                       "corrected_description": "宅基地边界争议，对方已砌墙。"}}
+    result = run_page_script("field_households.js", spec, timeout=400)
+
+    # 1. validation before saving, in the server's words, next to each field
+    assert "请填写户主的姓名" in result["empty_errors"] and "请填写户主的身份证号" in result["empty_errors"]
+    assert "请选择户类型" in result["empty_errors"]  # chosen, not typed; named as on the screen
+    assert result["bad_id_error"] == "身份证号码校验位错误，请核对号码"
+    assert result["bad_phone_error"] == "手机号码格式不正确（应为11位大陆手机号）"
+    assert result["bad_age_error"] == "年龄应为0到130之间的整数"
+    created = village_roster.get(result["created_id"])
+    assert created["_id"].startswith("household:") and created["village_code"] == VILLAGE
+    assert created["head"] == {"name": "黎秋菊", "id_number": "441226198005062424"}
+    assert created["phones"] == ["13802261234"] and created["income_per_capita_fen"] == 620050
+    assert [m["name"] for m in created["members"]] == ["黎秋菊", "陈大海"]  # the head is a member
+    assert created["members"][1] == {
+        "name": "陈大海", "id_number": None, "relation": "spouse", "age": 48, "schooling": "primary",
+        "health": "chronic_illness", "work": "migrant_work", "disability_grade": None}
+    stamps = created["field_stamps"]
+    assert set(stamps) == {"head", "members", "phones", "address", "income_per_capita_fen",
+                           "poverty_status", "indicators.safe_housing"}
+    assert len(set(stamps.values())) == 1 and next(iter(stamps.values())).endswith(f"-{result['device_id']}")
+    assert not list(village_roster.docs_with_prefix(f"feedback:{created['_id']}:"))  # accepted
+
+    # 2. members edited: only `members` re-stamped, the unknown member field kept
+    edited = village_roster.get(edited_id)
+    assert result["members_before"] == 3
+    assert [m["name"] for m in edited["members"]] == ["梁国强", "陈秀英", "梁小红"]
+    assert edited["members"][0]["newer_app_field"] == "kept"
+    assert edited["members"][1]["schooling"] == "senior_secondary"
+    assert edited["members"][2]["relation"] == "grandchild" and edited["members"][2]["age"] == 3
+    changed = {path for path, stamp in edited["field_stamps"].items()
+               if stamp != before["field_stamps"].get(path)}
+    assert changed == {"members"} and edited["field_stamps"]["members"].endswith(f"-{result['device_id']}")
+    assert edited["field_stamps"]["members"] > before["field_stamps"]["members"]
+    assert not list(village_roster.docs_with_prefix(f"feedback:{edited_id}:"))
+
+    # 3. the quarantined request: named in words, corrected as the child of the quarantined revision
+    said = result["quarantine_feedback"]
+    assert "申请人的身份证号" in said and "第1位对方当事人的手机号" in said, said
+    assert "applicant" not in said and "other_parties" not in said
+    assert result["correct_form"] == {  # the server's words, at their fields
+        "name": "何永明", "party": "何志强", "description": spec["quarantine"]["description"],
+        "id_error": "身份证号码校验位错误，请核对号码",
+        "party_error": "手机号码格式不正确（应为11位大陆手机号）"}
+    request = village_roster.get(result["quarantined_id"])
+    assert request["_rev"].startswith("2-")
+    assert request["description"] == spec["quarantine"]["corrected_description"]
+    (feedback,) = village_roster.docs_with_prefix(f"feedback:{request['_id']}:")
+    assert feedback["target"]["rev"].startswith("1-") and feedback["resolved_at"]
+    assert "已更正" in result["quarantine_after"]
+
+    # 4. the case event likewise
+    assert "调解员的手机号" in result["event_feedback"] and result["event_form_mediator"] == "黄伯"
+    (event,) = village_roster.docs_with_prefix("case_event:")
+    assert event["_rev"].startswith("2-") and event["mediator"]["phone"] == "13711261234"
+    assert all(f["resolved_at"] for f in village_roster.docs_with_prefix(f"feedback:{event['_id']}:"))
+
+    # 5. the refused request: kept on the phone, corrected, accepted, and on the official's list
+    assert "文档属于其他村" in result["refused_notice"] and "修改后重新提交" in result["refused_notice"]
+    assert result["refused_form_name"] == "黄月娥" and result["refused_after_save"] == 0
+    accepted = village_roster.get(result["refused_id"])
+    assert accepted["_rev"].startswith("2-")
+    assert accepted["description"] == spec["refuse"]["corrected_description"]
+    assert _eventually(lambda: provisioned.alerts.store.get(alert_id(accepted["_id"])))
+    listed = requests.get(f"{live_server}/api/v1/alerts", params={"tab": "all", "per_page": 100},
+                          auth=("huang.jh", "device-pass-1"), timeout=10).json()["alerts"]
+    assert accepted["_id"] in {alert.get("request_id") for alert in listed}, listed
+
+    # 6. English
+    assert "Applicant's ID number" in result["english_feedback"]
+    assert "Please fill in Head of household's name" in result["english_errors"]

@@ -110,6 +110,14 @@ export class VillageDb {
     return this.clockQueue;
   }
 
+  /** The clock's next stamp for an edit on this device (one per save). */
+  nextStamp(deviceId) {
+    return this.withClock((last) => {
+      const made = tick(Date.now(), last, deviceId);
+      return {last: made, value: made};
+    });
+  }
+
   /** Advance the clock past every stamp of households pulled from the server. */
   observeStamps(households, deviceId) {
     return this.withClock((last) => {
@@ -125,6 +133,22 @@ export class VillageDb {
       }
       return {last: current, value: current};
     });
+  }
+
+  /**
+   * Save a new household made on this device: every stamped path that holds a value gets the
+   * one fresh stamp of this save (docs/device-contract.md §4). The id is made here, offline.
+   */
+  async createHousehold(household, deviceId) {
+    const stamp = await this.nextStamp(deviceId);
+    const stamps = {};
+    for (const path of STAMPED_FIELDS) {
+      if (!same(household[path], null) && !same(household[path], []) && !same(household[path], {})) stamps[path] = stamp;
+    }
+    for (const name of INDICATORS) {
+      if (household.indicators?.[name] != null) stamps[`indicators.${name}`] = stamp;
+    }
+    return this.save({...household, field_stamps: stamps});
   }
 
   /**
@@ -150,10 +174,7 @@ export class VillageDb {
       }
     }
     if (!changed.length) return null;
-    const stamp = await this.withClock((last) => {
-      const made = tick(Date.now(), last, deviceId);
-      return {last: made, value: made};
-    });
+    const stamp = await this.nextStamp(deviceId);
     next.field_stamps = {...(next.field_stamps || {})};
     for (const path of changed) {
       // clearing a value is an edit too: the merge must see when it happened

@@ -6,6 +6,7 @@ import {useSession} from '../stores/session.js';
 const routes = [
   {path: '/login', component: () => import('../views/LoginView.vue'), meta: {public: true}},
   {path: '/', component: () => import('../views/RosterView.vue')},
+  {path: '/household/new', component: () => import('../views/HouseholdCreateView.vue')},
   {path: '/household/:id', component: () => import('../views/HouseholdView.vue'), props: true},
   {path: '/household/:id/edit', component: () => import('../views/HouseholdEditView.vue'), props: true},
   {path: '/household/:householdId/visit', component: () => import('../views/VisitFormView.vue'), props: true},
@@ -16,6 +17,10 @@ const routes = [
   {path: '/mediation/new', component: () => import('../views/MediationFormView.vue')},
   {path: '/mediation/:id', component: () => import('../views/MediationView.vue'), props: true},
   {path: '/mediation/:requestId/event', component: () => import('../views/CaseEventFormView.vue'), props: true},
+  {path: '/mediation/:id/correct', component: () => import('../views/MediationFormView.vue'),
+   props: (route) => ({correctId: route.params.id})},
+  {path: '/case_event/:id/correct', component: () => import('../views/CaseEventFormView.vue'),
+   props: (route) => ({correctId: route.params.id})},
   {path: '/sync', component: () => import('../views/SyncView.vue')},
   {path: '/:rest(.*)', redirect: '/'},
 ];

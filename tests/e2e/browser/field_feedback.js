@@ -1,5 +1,5 @@
 // What the server said about a record, on the record: a mediation request with a wrong ID
-// number is stored and quarantined (its feedback comes down and lists the problem); another
+// number (written on its way up) is stored and quarantined (its feedback comes down and lists the problem); another
 // is refused by the gateway (its push is rewritten on the way to name another village, as a
 // device bug would) and shows the refusal's reason, kept on the phone.
 'use strict';
@@ -39,7 +39,14 @@ async function feedback(input, page, out) {
   await page.waitForSelector('[data-test="household-row"]');
   out.steps.push('logged in');
 
-  out.quarantined_id = await fileRequest(page, '何永明', input.bad_id_number);
+  // the app checks identity numbers as the server does: the wrong one is written on the way,
+  // as an older app or a device bug would send it
+  await page.route('**/sync/*/_bulk_docs', (route) => {
+    const body = JSON.parse(route.request().postData());
+    for (const doc of body.docs) if (doc.applicant?.name === '何永明') doc.applicant.id_number = input.bad_id_number;
+    return route.continue({postData: JSON.stringify(body)});
+  });
+  out.quarantined_id = await fileRequest(page, '何永明', null);
   await page.waitForSelector('[data-test="feedback-notice"]', {timeout: 60000});
   out.feedback = (await page.textContent('[data-test="feedback-notice"]')).replace(/\s+/g, ' ').trim();
   await shot(page, input, '9-record-quarantined');

@@ -57,4 +57,27 @@ function loaded(page) {
   return page.waitForFunction(() => document.body.dataset.loaded === 'yes', null, {timeout: 20000});
 }
 
-module.exports = {run, login, loaded};
+// run(), and when `script` fails: a full-page screenshot `<input.shots>/<failureShot>.png` and
+// the steps so far in the error
+function runWithShot(failureShot, script, pageOptions = {}) {
+  run(async (input, page, out) => {
+    try {
+      await script(input, page, out);
+    } catch (err) {
+      await page.screenshot({path: `${input.shots}/${failureShot}.png`, fullPage: true}).catch(() => {});
+      throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
+    }
+  }, pageOptions);
+}
+
+// log the cadre `input.cadre` in to the field app; waits until the roster has replicated
+async function loginCadre(page, input) {
+  await page.goto(`${input.base}/app/`);
+  await page.waitForSelector('[data-screen="login"]');
+  await page.fill('#username', input.cadre.username);
+  await page.fill('#password', input.cadre.password);
+  await page.click('#login-button');
+  await page.waitForSelector('[data-test="household-row"]');
+}
+
+module.exports = {run, runWithShot, login, loginCadre, loaded};
