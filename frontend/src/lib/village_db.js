@@ -74,7 +74,11 @@ export class VillageDb {
 
   /** Feedback documents the server sent about a document (newest first). */
   async feedbackAbout(docId) {
-    return (await this.all('feedback')).filter((item) => item.target?.id === docId)
+    // every feedback id starts "feedback:<document id>:" (models/doc_ids.py): one key range, not
+    // a scan of the village's feedback for each record on a screen
+    const answer = await this.db.allDocs({startkey: `feedback:${docId}:`, endkey: `feedback:${docId}:\ufff0`,
+                                          include_docs: true});
+    return answer.rows.map((row) => row.doc).filter((item) => item.target?.id === docId)
       .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
   }
 
