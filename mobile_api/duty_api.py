@@ -38,14 +38,14 @@ def list_rosters():
     svc = services()
     router = svc.alerts.router
     places = svc.directory.jurisdictions()
-    accounts = svc.directory.account_docs()
+    shown = [(code, place) for code, place in sorted(places.items())
+             if place.level in ROSTER_LEVELS and principal.may_see(code)]
+    accounts = _accounts_named(router, shown)
     person = lambda name: {"username": name,  # noqa: E731
                            "display_name": (accounts.get(name) or {}).get("display_name") or name,
                            "phone": (accounts.get(name) or {}).get("phone")}
     rosters = []
-    for code, place in sorted(places.items()):
-        if place.level not in ROSTER_LEVELS or not principal.may_see(code):
-            continue
+    for code, place in shown:
         roster = router.roster(code)
         on_duty = router.enabled(roster.get("on_duty") or [])
         if place.level == "town":
@@ -68,6 +68,21 @@ def list_rosters():
                     "warnings": [{"code": r["code"], "name": r["name"], "error": "nobody_on_duty",
                                   "messages": both("nobody_on_duty", place=r["name"])}
                                  for r in rosters if r["nobody_on_duty"]]})
+
+
+def _accounts_named(router, shown: list) -> dict[str, dict]:
+    """The accounts a roster list names (on duty, leaders, editors, who answers, who may stand
+    on it) in one read, not the whole directory; the officials of every place shown and of the
+    towns' counties in one view read (the list then finds them in the router's cache)."""
+    router.officials_in([code for code, _ in shown] + [p.parent for _, p in shown if p.parent])
+    names: list[str | None] = []
+    for code, place in shown:
+        roster = router.roster(code)
+        names += [*(roster.get("on_duty") or []), roster.get("leader"), roster.get("updated_by"),
+                  *router.officials_of(code)]
+        if place.level == "town":
+            names += router.town_duty(code, place.parent or "")[0]
+    return router.accounts(names)
 
 
 @bp.get("/<code>")

@@ -1,7 +1,9 @@
 """Who an alert goes to: duty rosters of the town and county, resolved into accounts.
 
 Rosters and accounts are read with one `_all_docs` request and cached for a few seconds (an
-alert must not wait on several directory reads); editing a roster here forgets the cache.
+alert must not wait on several directory reads); editing a roster here forgets the cache. The
+officials of a town or county come from the `routing/officials` view of the directory, keyed
+by jurisdiction, never from a read of every account.
 """
 from __future__ import annotations
 
@@ -11,12 +13,21 @@ import time
 from models.accounts import account_doc_id
 from models.duty_roster import duty_roster_id
 from models.hierarchy import jurisdiction_doc_id, parent_code
-from sync.couch.client import Database
+from sync.couch.client import Database, NotFound
 from sync.clock import utc_now
+from sync.couch.design import same_design
+from sync.directory.store import ACCOUNT_LISTENERS
 
 OFFICIAL_ROLES = ("town_official", "county_official")
 CACHE_S = 15.0   # fresh: answered as is
 STALE_S = 600.0  # usable while a background re-read runs
+KEYS_PER_READ = 100  # jurisdictions per view request (the keys go in the URL)
+# enabled officials by the jurisdiction they serve (the fallback when nobody is on a roster)
+ROUTING_DDOC = {"_id": "_design/routing", "language": "javascript", "views": {"officials": {
+    "map": "function (doc) { if (doc.type === 'account' && !doc.disabled && "
+           "(doc.role === 'town_official' || doc.role === 'county_official')) "
+           "{ emit(doc.jurisdiction, doc.username); } }"}}}
+assert all(f"'{role}'" in ROUTING_DDOC["views"]["officials"]["map"] for role in OFFICIAL_ROLES)
 
 
 class Router:
@@ -29,8 +40,15 @@ class Router:
         self._lock = threading.Lock()
         self._refreshing = False
         self._epoch = 0  # bumped by every write through this router
-        self._officials: dict[str, list[str]] = {}
-        self._officials_at = float("-inf")
+        self._officials: dict[str, tuple[float, list[str]]] = {}  # code -> (read at, names)
+        ACCOUNT_LISTENERS.add(self.account_changed)  # weakly held
+
+    def account_changed(self, username: str) -> None:
+        """An account was changed through this process: forget it and who the officials are
+        (other processes' changes are seen within `cache_s`)."""
+        self.forget(account_doc_id(username))
+        with self._lock:
+            self._officials.clear()
 
     # --- directory documents, briefly cached -----------------------------------------------------
     def docs(self, ids: list[str]) -> dict[str, dict | None]:
@@ -141,18 +159,53 @@ class Router:
     # --- officials by jurisdiction (the fallback when nobody is on a roster) -------------------
     def officials_of(self, code: str) -> list[str]:
         """Usernames of the enabled officials of exactly `code` (a town or a county), sorted;
-        the account list is read once per `cache_s` seconds."""
+        read again once `cache_s` seconds old."""
+        return self.officials_in([code])[code]
+
+    def officials_in(self, codes: list[str]) -> dict[str, list[str]]:
+        """officials_of for several codes, those not read within `cache_s` in one view read."""
         now = time.monotonic()
+        wanted = list(dict.fromkeys(codes))
         with self._lock:
-            index = self._officials if now - self._officials_at < self.cache_s else None
-        if index is None:
-            index = {}
-            for doc in self.db.docs_with_prefix("account:"):
-                if doc.get("role") in OFFICIAL_ROLES and not doc.get("disabled"):
-                    index.setdefault(doc.get("jurisdiction"), []).append(doc["username"])
+            found = {code: hit[1] for code in wanted
+                     if (hit := self._officials.get(code)) and now - hit[0] < self.cache_s}
+        missing = [code for code in wanted if code not in found]
+        if missing:
+            read = self._read_officials(missing)
             with self._lock:
-                self._officials, self._officials_at = index, now
-        return sorted(index.get(code, []))
+                for code in missing:
+                    self._officials[code] = (now, read[code])
+            found.update(read)
+        return {code: found[code] for code in wanted}
+
+    def _read_officials(self, codes: list[str]) -> dict[str, list[str]]:
+        read: dict[str, list[str]] = {code: [] for code in codes}
+        for start in range(0, len(codes), KEYS_PER_READ):
+            for row in self._officials_rows(codes[start:start + KEYS_PER_READ]):
+                read[row["key"]].append(row["value"])
+        return {code: sorted(names) for code, names in read.items()}
+
+    def _officials_rows(self, codes: list[str]) -> list[dict]:
+        try:
+            return self.db.view("routing", "officials", keys=codes)["rows"]
+        except NotFound:  # a directory from before the view: install it once, then ask again
+            self.ensure_design()
+            return self.db.view("routing", "officials", keys=codes)["rows"]
+
+    def ensure_design(self) -> None:
+        """Install the routing view in the directory database (idempotent)."""
+        current = self.db.get_or_none(ROUTING_DDOC["_id"])
+        if not same_design(current, ROUTING_DDOC):
+            self.db.put({**ROUTING_DDOC, **({"_rev": current["_rev"]} if current else {})})
+
+    def accounts(self, names: list[str | None]) -> dict[str, dict]:
+        """The account documents of `names` as they are now (one read), by username; names
+        without an account are left out."""
+        wanted = [n for n in dict.fromkeys(names) if n]
+        if not wanted:
+            return {}
+        rows = self.db.all_docs(keys=[account_doc_id(n) for n in wanted], include_docs=True)["rows"]
+        return {doc["username"]: doc for row in rows if (doc := row.get("doc"))}
 
     def town_duty(self, town_code: str, county_code: str) -> tuple[list[str], str]:
         """Who answers a town's alerts and why: its roster, else its officials, else the
