@@ -7,6 +7,7 @@ from flask import request
 
 from mobile_api.errors import ApiError
 from models.json_body import BadJson, parse_json_body
+from models.messages import both
 
 log = logging.getLogger("fieldsync.api")
 
@@ -15,9 +16,14 @@ def request_json(expect_object: bool = True) -> object:
     """The request's JSON body (an object unless told otherwise), or ApiError 400 `bad_json`
     with the problem (models/json_body.py) as the code of its one detail."""
     if not request.is_json:
-        raise ApiError(400, "bad_json", [{"field": "", "code": "content_type"}])
+        raise ApiError(400, "bad_json", [_problem("content_type")])
     try:
         return parse_json_body(request.get_data(cache=True), expect_object=expect_object)
     except BadJson as exc:
         log.info("bad JSON body for %s %s: %s", request.method, request.path, exc.problem)
-        raise ApiError(400, "bad_json", [{"field": "", "code": exc.problem}]) from None
+        raise ApiError(400, "bad_json", [_problem(exc.problem)]) from None
+
+
+def _problem(problem: str) -> dict:
+    """One detail of a 400 `bad_json`: the problem's code and its text (`json_<problem>`)."""
+    return {"field": "", "code": problem, "message": both(f"json_{problem}")}

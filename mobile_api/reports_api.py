@@ -18,6 +18,7 @@ from mobile_api.errors import ApiError
 from mobile_api.report_files import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from models.alerts import period_start
 from models.local_time import local_date, zone_of
+from models.messages import render, text
 from sync.reports.builder import (COLUMNS, MONEY_KEYS, REPORTS, SHEETS, TITLES, ReportDesk,
                                   ReportInputError, Scope, parse_period, table, totals_row)
 
@@ -92,12 +93,10 @@ def report(name: str):
     if fmt == "csv":
         body = to_csv(header, [*rows, totals])
     else:
-        heading = [TITLES[base][en],
-                   _period_line(base, days, en),
-                   (f"Issued by: {office}; made {made:%Y-%m-%d %H:%M} ({zone})" if en
-                    else f"制表单位：{office}    制表时间：{made:%Y-%m-%d %H:%M}（北京时间）"
-                    if str(zone) == "Asia/Shanghai" else
-                    f"制表单位：{office}    制表时间：{made:%Y-%m-%d %H:%M}（{zone}）")]
+        zone_name = text(f"reports.zone_{str(zone).lower().replace('/', '_')}", lang) or str(zone)
+        heading = [TITLES[base][en], _period_line(base, days, lang),
+                   render("reports.issued", lang, office=office, made=f"{made:%Y-%m-%d %H:%M}",
+                          zone=zone_name)]
         money = tuple(i for i, (key, _, _) in enumerate(COLUMNS[base]) if key in MONEY_KEYS)
         body = to_xlsx(SHEETS[base][en], header, rows, heading, totals, money)
     filename = f"{TITLES[base][en]}_{office}_{stamp}.{fmt}"
@@ -108,13 +107,10 @@ def report(name: str):
                              "Cache-Control": "no-store"})
 
 
-def _period_line(name: str, days: dict, en: bool) -> str:
+def _period_line(name: str, days: dict, lang: str) -> str:
     """统计期间 for reports over a period; 统计截至 for the snapshots (as of the last day)."""
-    if name in ("lifted_but_failing", "open_work"):
-        return f"As of {days['to_date']}" if en else f"统计截至：{days['to_date']}"
-    if en:
-        return f"Period: {days['from_date']} to {days['to_date']}"
-    return f"统计期间：{days['from_date']} 至 {days['to_date']}"
+    key = "reports.as_of" if name in ("lifted_but_failing", "open_work") else "reports.period"
+    return render(key, lang, from_date=days["from_date"], to_date=days["to_date"])
 
 
 def _office(scope: Scope, en: bool) -> str:
@@ -124,7 +120,7 @@ def _office(scope: Scope, en: bool) -> str:
         return place.name
     cities = [j for j in services().directory.jurisdictions().values() if j.level == "city"]
     name = cities[0].name if cities else ""
-    return f"{name} data office" if en else f"{name}政务服务数据管理局"
+    return render("reports.data_office", "en" if en else "zh", city=name)
 
 
 @page_bp.get("/reports")

@@ -15,13 +15,12 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 
 from models.hierarchy import HierarchyError, level_of
 from models.identity import MOBILE_RE
-from models.messages import Coded
+from models.messages import Coded, label
 
 ROLES = ("cadre", "town_official", "county_official", "central_admin")
 ROLE_LEVEL = {"cadre": "village", "town_official": "town", "county_official": "county",
               "central_admin": "city"}
-ROLE_NAMES_ZH = {"cadre": "村干部", "town_official": "镇街干部", "county_official": "县区干部",
-                 "central_admin": "市级管理员"}
+ROLE_NAMES_ZH = {role: label("account_role", role) for role in ROLES}  # codes.account_role
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}\Z")  # ASCII only, no "\n" after
 MIN_PASSWORD_LENGTH = 8
 

@@ -181,9 +181,8 @@ class CaseEventInput(Schema):
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-OUTCOMES = {**{kind: CASE_EVENT_KINDS[kind] for kind in ("agreement_reached", "failed", "referred")},
-            "withdrawn": ("申请人撤回", "withdrawn by the applicant"),
-            "not_a_dispute": ("不属于纠纷", "not a dispute")}
+# the case event kinds that close a case, and two more; labels in the catalogue (codes.outcome)
+OUTCOMES = ("agreement_reached", "failed", "referred", "withdrawn", "not_a_dispute")
 
 
 class ResolveInput(Schema):

@@ -10,22 +10,10 @@ from .common import PartSchema, Phone, WrittenOnceSchema, doc_ref, one_of, text
 DOC_TYPE = "case_event"
 VERSION = 1
 
-KINDS = {
-    "contacted": ("已联系申请人", "applicant contacted"),
-    "mediator_assigned": ("已指派调解员", "mediator assigned"),
-    "session_held": ("已开展调解", "mediation session held"),
-    "agreement_reached": ("达成调解协议", "agreement reached"),
-    "failed": ("调解不成", "mediation failed"),
-    "referred": ("已移交", "referred elsewhere"),
-}
+# codes; their labels are in the catalogue (codes.kind, codes.role, codes.referred_to)
+KINDS = ("contacted", "mediator_assigned", "session_held", "agreement_reached", "failed", "referred")
 ROLES = ("cadre", "official", "mediator", "system")
-REFERRAL_TARGETS = {
-    "court": ("人民法院", "people's court"),
-    "police": ("公安派出所", "police station"),
-    "petition_office": ("信访部门", "letters and visits office"),
-    "labour_arbitration": ("劳动仲裁", "labour arbitration"),
-    "other_office": ("其他部门", "another office"),
-}
+REFERRAL_TARGETS = ("court", "police", "petition_office", "labour_arbitration", "other_office")
 
 
 class ActorSchema(PartSchema):

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from models.messages import Coded
+from models.messages import Coded, label
 
 LEVELS = ("city", "county", "town", "village")
-LEVEL_NAMES_ZH = {"city": "市", "county": "县区", "town": "镇街", "village": "村居"}
+LEVEL_NAMES_ZH = {level: label("level", level) for level in LEVELS}  # codes.level
 # how many leading digits identify a unit at each level
 PREFIX_LENGTH = {"city": 4, "county": 6, "town": 9, "village": 12}
 CODE_RE = re.compile(r"[0-9]{12}\Z")  # not \d and $: `\d` takes "４４１２…", `$` a trailing "\n"

@@ -16,13 +16,9 @@ from .common import (HlcStamp, IdNumber, PartSchema, Phone, VillageDocumentSchem
 DOC_TYPE = "household"
 VERSION = 2
 
-POVERTY_STATUSES = {
-    "not_lifted": ("未脱贫", "not yet lifted out of poverty"),
-    "lifted": ("已脱贫", "lifted out of poverty"),
-    "monitored": ("脱贫监测户", "lifted, under monitoring"),
-    "at_risk": ("边缘易致贫户", "on the edge, at risk of poverty"),
-    "sudden_hardship": ("突发严重困难户", "sudden severe hardship"),
-}
+# the codes of the enumerated fields; their labels are in the catalogue (codes.<group>.<code>,
+# models/catalogue/), read through models.messages.label
+POVERTY_STATUSES = ("not_lifted", "lifted", "monitored", "at_risk", "sudden_hardship")
 # 两不愁三保障 plus safe drinking water; true = secured, false = not, null = not assessed
 INDICATORS = ("food_secured", "clothing_secured", "compulsory_education", "basic_medical",
               "safe_housing", "safe_drinking_water")

@@ -11,21 +11,10 @@ from .common import (IdNumber, PartSchema, Phone, WrittenOnceSchema, device_id, 
 DOC_TYPE = "mediation_request"
 VERSION = 2
 
-CATEGORIES = {
-    "neighbourhood": ("邻里纠纷", "dispute between neighbours"),
-    "land_forest": ("土地山林", "land and forest rights"),
-    "marriage_family": ("婚姻家庭", "marriage and family"),
-    "damages": ("损害赔偿", "compensation for damage or injury"),
-    "wages": ("劳动报酬", "unpaid wages"),
-    "contract": ("合同纠纷", "contract dispute"),
-    "housing_construction": ("宅基地与建房", "homestead and construction"),
-    "other": ("其他", "other"),
-}
-URGENCIES = {
-    "normal": ("一般", "normal"),
-    "urgent": ("紧急", "urgent: may escalate within days"),
-    "critical": ("特急", "critical: risk of violence or of harm to people"),
-}
+# codes; their labels are in the catalogue (codes.category, codes.urgency)
+CATEGORIES = ("neighbourhood", "land_forest", "marriage_family", "damages", "wages", "contract",
+              "housing_construction", "other")
+URGENCIES = ("normal", "urgent", "critical")
 CHANNELS = ("cadre_device", "villager_online")
 
 

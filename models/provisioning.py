@@ -37,10 +37,8 @@ class RowProblem:
 
     def describe(self, lang: str | None = "zh") -> str:
         """`第 3 行 字段 parent：…` / `line 3, field parent: …`."""
-        text = message(self.code, lang, **self.params)
-        if lang == "en":
-            return f"line {self.line}, field {self.field}: {text}"
-        return f"第 {self.line} 行 字段 {self.field}：{text}"
+        return message("cli_problem_at", lang, line=self.line, field=self.field,
+                       text=message(self.code, lang, **self.params))
 
 
 @dataclass

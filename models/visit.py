@@ -11,11 +11,8 @@ from .household import INDICATORS, IndicatorsSchema
 DOC_TYPE = "verification_visit"
 VERSION = 1
 
-VERDICTS = {
-    "pass": ("通过", "pass"),
-    "fail": ("不通过", "fail"),
-    "follow_up": ("需跟进", "follow-up needed"),
-}
+# codes; their labels are in the catalogue (codes.verdict, codes.reasons, codes.photo_subject)
+VERDICTS = ("pass", "fail", "follow_up")
 # why a visit did not pass: a failed indicator, or one of these
 REASONS = (*INDICATORS, "income_below_threshold", "income_unverified", "household_absent",
            "roster_mismatch", "documents_missing", "other")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from models.duty_roster import ROSTER_LEVELS, parse_rosters_csv, roster_problems
-from models.messages import message
+from models.messages import message, text
 from server.config import Settings
 from server.runtime import couchdb_settings
 
@@ -44,7 +44,7 @@ def show(settings: Settings, code: str | None) -> None:
                 continue
             doc = router.roster(place_code)
             on_duty = router.enabled(doc.get("on_duty") or [])
-            sep = "、" if lang == "zh" else ", "
+            sep = text("values.list_separator", lang) or ", "
             click.echo(message("roster_line", lang, place=place.name, code=place_code,
                                on_duty=sep.join(map(person, on_duty)) or none,
                                leader=person(doc["leader"]) if doc.get("leader") else none,

@@ -5,7 +5,7 @@ import click
 from marshmallow import ValidationError
 
 from models.accounts import ROLE_NAMES_ZH, generate_password, provisioned_account_schema
-from models.messages import describe, message
+from models.messages import describe, message, text
 from server.config import Settings
 from server.runtime import couchdb_settings
 
@@ -147,8 +147,8 @@ def _change_grants(settings: Settings, username: str, village: str, grant: bool)
         grants = grants | {village} if grant else grants - {village}
         directory.update_account(username, sync_grants=sorted(grants))
     click.echo(message("cli_sync_grants", settings.lang, username=username,
-                       villages="、".join(sorted(grants)) if grants and settings.lang == "zh"
-                       else ", ".join(sorted(grants)) or message("cli_no_grants", settings.lang)))
+                       villages=(text("values.list_separator", settings.lang) or ", ").join(sorted(grants))
+                       or message("cli_no_grants", settings.lang)))
 
 
 @user.command("grant-sync")

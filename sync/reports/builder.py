@@ -25,7 +25,7 @@ from models.duplicates import town_of
 from models.hierarchy import is_within
 from models.household import INDICATORS
 from models.local_time import last_days
-from models.messages import message
+from models.messages import label, message, pairs, render, text
 from sync.couch.client import CouchError, CouchServer, NotFound
 from sync.couch.names import DatabaseNames
 
@@ -37,56 +37,15 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)  # from/to outside are refu
 LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 STALE_DEVICE_DAYS = 7
 
-INDICATOR_LABELS = {
-    "food_secured": ("不愁吃", "food secured"),
-    "clothing_secured": ("不愁穿", "clothing secured"),
-    "compulsory_education": ("义务教育有保障", "compulsory education"),
-    "basic_medical": ("基本医疗有保障", "basic medical care"),
-    "safe_housing": ("住房安全有保障", "safe housing"),
-    "safe_drinking_water": ("饮水安全有保障", "safe drinking water"),
-}
-LEVEL_LABELS = {"county": ("县", "county"), "town": ("镇", "town"), "village": ("村", "village")}
-CATEGORY_LABELS = {
-    "review_task": ("复核任务", "review task"), "conflict": ("数据不一致", "data disagreement"),
-    "quarantine": ("待更正记录", "record to correct"),
-    "stale_device": ("长期未同步设备", "stale device"),
-}
-# report -> [(key, 中文表头, English header)]
+# people's words for the tables come from the catalogue (section `reports`, codes.indicators)
+INDICATOR_LABELS = {code: (label("indicators", code, "zh"), label("indicators", code, "en"))
+                    for code in INDICATORS}
+LEVEL_LABELS = pairs("reports.levels")
+CATEGORY_LABELS = pairs("reports.categories")
+# report -> [(key, 中文表头, English header)], in the catalogue's column order
 COLUMNS: dict[str, list[tuple[str, str, str]]] = {
-    "coverage": [
-        ("level", "层级", "Level"), ("code", "区划代码", "Division code"),
-        ("name", "名称", "Name"), ("parent_name", "上级", "Parent"),
-        ("households", "户数", "Households"), ("verified", "期内已核查户数", "Verified in period"),
-        ("not_verified", "未核查户数", "Not verified"),
-        ("coverage_pct", "核查覆盖率(%)", "Coverage (%)"),
-    ],
-    "lifted_but_failing": [
-        ("county_name", "县", "County"), ("town_name", "镇", "Town"),
-        ("village_name", "村", "Village"), ("household_id", "户编号", "Household"),
-        ("head_name", "户主", "Head of household"),
-        ("head_id_masked", "户主身份证号（脱敏）", "Head's ID number (masked)"),
-        ("member_count", "人口", "Members"),
-        ("income_per_capita_yuan", "人均年收入(元)", "Income per person (yuan/year)"),
-        ("below_income_line", "低于收入线", "Below income line"),
-        ("failing_indicators", "未达标指标", "Failing indicators"),
-        ("last_verified_at", "最近核查时间", "Last verified"),
-        ("last_verdict", "最近核查结论", "Last verdict"),
-    ],
-    "mediation_sla": [
-        ("county_name", "县", "County"), ("town_code", "镇代码", "Town code"),
-        ("town_name", "镇", "Town"), ("alerts", "预警数", "Alerts"),
-        ("acknowledged", "已签收", "Acknowledged"), ("resolved", "已办结", "Resolved"),
-        ("ack_p50_min", "签收用时中位数（分钟）", "Time to acknowledge, median (min)"),
-        ("ack_within_target", "5分钟内签收", "Acknowledged within 5 min"),
-        ("ack_open_past_target", "超时未签收", "Unacknowledged past target"),
-        ("resolve_p50_h", "办结用时中位数（小时）", "Time to resolve, median (h)"),
-        ("resolve_within_target", "2天内办结", "Resolved within 2 days"),
-        ("resolve_open_past_target", "超时未办结", "Unresolved past target"),
-    ],
-    "open_work": [
-        ("category", "类别", "Category"), ("kind", "类型", "Kind"), ("count", "数量", "Count"),
-    ],
-}
+    name: [(key, zh, en) for key, (zh, en) in pairs(f"reports.columns.{name}").items()]
+    for name in REPORTS}
 
 
 class ReportInputError(ValueError):
@@ -364,10 +323,10 @@ def _cell(name: str, key: str, value: object, lang: str) -> object:
     if value is None:
         return ""
     if key == "failing_indicators":
-        return "、".join(INDICATOR_LABELS.get(v, (v, v))[en] for v in value) if not en \
-            else "; ".join(INDICATOR_LABELS.get(v, (v, v))[en] for v in value)
+        return (text("values.list_separator", lang) or ", ").join(
+            INDICATOR_LABELS.get(v, (v, v))[en] for v in value)
     if key == "below_income_line":
-        return ("yes" if value else "no") if en else ("是" if value else "否")
+        return render("values.yes" if value else "values.no", lang)
     if key == "level":
         return LEVEL_LABELS.get(value, (value, value))[en]
     if key == "category":
@@ -379,19 +338,9 @@ def _cell(name: str, key: str, value: object, lang: str) -> object:
     return value
 
 
-KIND_LABELS = {
-    "household_disagreement": ("农户数据不一致", "household data disagreement"),
-    "duplicate_household": ("身份证号重复的农户", "households sharing an ID number"),
-    "near_duplicate_household": ("同名同出生日期的农户", "households with one name and birth date"),
-    "photo_reuse": ("同一照片用于不同农户", "one photo for different households"),
-    "unresolved": ("待处理的数据冲突", "conflicts waiting"),
-}
-TITLES = {"coverage": ("核查覆盖率统计表", "Verification coverage"),
-          "lifted_but_failing": ("已脱贫但指标未达标农户明细表", "Lifted households failing an indicator"),
-          "mediation_sla": ("矛盾调解办理时效统计表", "Mediation response times"),
-          "open_work": ("待办事项统计表", "Open work")}
-SHEETS = {"coverage": ("核查覆盖率", "Coverage"), "lifted_but_failing": ("未达标农户", "Failing"),
-          "mediation_sla": ("调解时效", "Mediation"), "open_work": ("待办事项", "Open work")}
+KIND_LABELS = pairs("reports.kinds")
+TITLES = pairs("reports.titles")
+SHEETS = pairs("reports.sheets")
 MONEY_KEYS = frozenset({"income_per_capita_yuan"})
 
 
@@ -403,7 +352,7 @@ def kind_label(kind: str, lang: str = "zh") -> str:
         return KIND_LABELS[kind][en]
     if kind.startswith("no_contact_") and kind.endswith("d"):
         days = kind[len("no_contact_"):-1]
-        return f"{days} days without contact" if en else f"{days}天未联系的设备"
+        return render("reports.no_contact_days", lang, days=days)
     text = message(kind, lang)
     return text if text and text != kind else kind
 
@@ -425,9 +374,9 @@ def totals_row(report: dict, name: str, lang: str = "zh") -> list[object]:
     if name == "coverage" and total.get("households"):
         total["coverage_pct"] = round(100 * total["verified"] / total["households"], 1)
     if name == "lifted_but_failing":
-        total["head_name"] = f"{len(rows)} households" if lang == "en" else f"{len(rows)}户"
+        total["head_name"] = render("reports.households_n", lang, n=len(rows))
     line = [total.get(key, "") for key in columns]
-    line[0] = "Total" if lang == "en" else "合计"
+    line[0] = render("reports.total", lang)
     return line
 
 

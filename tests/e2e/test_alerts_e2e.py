@@ -2,6 +2,8 @@
 once through the inbox, a signed webhook and e-mail."""
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+
 from models.alerts import verify_signature
 from models.doc_ids import alert_id
 from models.server_docs import alert_schema, delivery_schema
@@ -37,7 +39,9 @@ def test_device_push_alerts_the_town_duty_official(alerting, make_device, webhoo
 
     mails = mailbox.wait_for(1)
     assert [m.rcpt_tos for m in mails] == [["huang.jh@town.example"]]
-    assert b"Mediation request" in mails[0].content
+    mail = message_from_bytes(mails[0].content, policy=policy.default)
+    assert mail["Subject"].startswith("[矛盾调解] ") and " / Mediation request in " in mail["Subject"]
+    assert "申请人电话：" in mail.get_content() and "Applicant's phone: " in mail.get_content()
 
     deliveries = {(d["channel"], d["recipient"]): d
                   for d in alerting.alerts.store.deliveries_of(alert["_id"])}

@@ -161,7 +161,7 @@ def test_reports_in_the_beijing_night_hours(provisioned, live_server, shots, mon
     town = next(row for row in result["mediation_sla_rows"] if row[0] == "新圩镇")
     assert town[1] == "1"  # alerts: the night's alert is in today's report
     assert result["mediation_sla_header"][:3] == ["镇", "预警数", "5分钟内签收"]
-    assert result["coverage_header"][:2] == ["名称", "核查覆盖率(%)"]
+    assert result["coverage_header"][:2] == ["名称", "核查覆盖率（%）"]
     assert result["coverage_second_column_visible"] is True
     phone, laptop = result["coverage_chart"], result["coverage_chart_laptop"]
     assert phone and laptop and phone["width"] <= 390 and laptop["width"] > 600

@@ -112,7 +112,7 @@ def test_csv_and_xlsx_downloads(seeded, client):
         client.get(f"{base}/coverage.csv?from=2026-01-01&to=2026-12-31",
                    headers=auth("liang.lj")).data.decode("utf-8-sig"))))
     assert lines[0] == ["层级", "区划代码", "名称", "上级", "户数", "期内已核查户数", "未核查户数",
-                        "核查覆盖率(%)"]
+                        "核查覆盖率（%）"]
     assert lines[1][:3] == ["县", COUNTY, "德庆县"] and lines[1][4:] == ["4", "2", "2", "50.0"]
     assert lines[-1][0] == "合计" and lines[-1][4:] == ["4", "2", "2", "50.0"]  # the county line
     xlsx = client.get(f"{base}/lifted_but_failing.xlsx?lang=en", headers=auth("liang.lj"))
@@ -125,7 +125,7 @@ def test_csv_and_xlsx_downloads(seeded, client):
     by_head = {row[4]: row for row in rows[4:-1]}
     assert set(by_head) == {"何永明", "陈秀英"}
     assert by_head["何永明"][5] == "4412**********0011" and by_head["何永明"][8] == "yes"
-    assert by_head["陈秀英"][9] == "safe housing"
+    assert by_head["陈秀英"][9] == "Safe housing"
     got = client.get(f"{base}/mediation_sla.xlsx?from=2026-01-01&to=2026-12-31",
                      headers=auth("liang.lj"))
     book = load_workbook(io.BytesIO(got.data))

@@ -5,27 +5,26 @@ import smtplib
 from email.message import EmailMessage
 
 from models.mediation import CATEGORIES, URGENCIES
+from models.messages import LANGS, label, render
 from sync.alerts.channels.base import DeliveryFailed
 
 
 def compose(alert: dict, delivery: dict, sender: str, to: str) -> EmailMessage:
-    """The message: subject and body in Chinese, then English."""
-    category = CATEGORIES.get(alert.get("category"), ("其他", "other"))
-    urgency = URGENCIES.get(alert.get("urgency"), ("一般", "normal"))
-    place = alert.get("village_name") or alert.get("village_code")
-    step = delivery.get("step_name") or ""
+    """The message: subject and body in Chinese, then English (catalogue section `email`)."""
+    category = alert.get("category") if alert.get("category") in CATEGORIES else "other"
+    urgency = alert.get("urgency") if alert.get("urgency") in URGENCIES else "normal"
+    facts = {"place": alert.get("village_name") or alert.get("village_code"),
+             "phone": alert.get("applicant_phone") or "-", "summary": alert.get("summary") or "",
+             "received": alert.get("received_at"), "step": delivery.get("step_name") or "",
+             "alert": alert["_id"]}
+    texts = {lang: {"category": label("category", category, lang),
+                    "urgency": label("urgency", urgency, lang), **facts} for lang in LANGS}
     message = EmailMessage()
-    message["Subject"] = (f"[矛盾调解] {place}：{category[0]}（{urgency[0]}）"
-                          f" / Mediation request: {category[1]} ({urgency[1]})")
+    message["Subject"] = " / ".join(render("email.subject", lang, **texts[lang]) for lang in LANGS)
     message["From"], message["To"] = sender, to
     message["Message-ID"] = f"<{delivery['idempotency_key']}@fieldsync>"
     message["X-Fieldsync-Delivery"] = delivery["idempotency_key"]
-    message.set_content(
-        f"村居：{place}\n类别：{category[0]}\n紧急程度：{urgency[0]}\n"
-        f"申请人电话：{alert.get('applicant_phone') or '-'}\n摘要：{alert.get('summary') or ''}\n"
-        f"收到时间：{alert.get('received_at')}\n提醒：{step}\n\n"
-        f"Village: {place}\nCategory: {category[1]}\nUrgency: {urgency[1]}\n"
-        f"Received: {alert.get('received_at')}\nStep: {step}\nAlert: {alert['_id']}\n")
+    message.set_content("\n".join(render("email.body", lang, **texts[lang]) for lang in LANGS))
     return message
 
 
