@@ -154,7 +154,8 @@ class Worker:
 
     def process_photos(self) -> int:
         """Process queued photo evidence (off the request path)."""
-        return self.services.photo_desk.process_pending(self.worker_id)
+        return self.services.photo_desk.process_pending(self.worker_id,
+                                                        owns=self.membership.owns)
 
     def sweep_alerts(self) -> int:
         """Raise alerts for mediation requests written past the gateway."""

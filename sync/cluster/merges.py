@@ -82,6 +82,16 @@ def merge_delivery(leaves: list[dict]) -> dict:
     return merged
 
 
+def merge_photo_job(leaves: list[dict]) -> dict:
+    """A photo job keeps the most attempts (its crash guard) and gives up if any leaf did."""
+    merged = dict(max(leaves, key=lambda leaf: (leaf.get("state") == "dead",
+                                                int(leaf.get("attempts") or 0),
+                                                float(leaf.get("lease_until") or 0),
+                                                revision_order(leaf["_rev"]))))
+    merged["attempts"] = max(int(leaf.get("attempts") or 0) for leaf in leaves)
+    return merged
+
+
 def merge_review_task(leaves: list[dict]) -> dict:
     """A review task keeps the decided state (the first decision) over an open one."""
     decided = [leaf for leaf in leaves if leaf.get("state") not in (None, "open")]

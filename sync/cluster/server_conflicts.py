@@ -39,7 +39,9 @@ def default_merges(chain=None) -> dict[str, Merge]:
             "worker_heartbeat": merges.merge_latest("beat_at"),
             "alert_case_event": merges.merge_original,
             "dead_letter": merges.merge_original,
-            "server_identity": merges.merge_smallest("uuid")}
+            "server_identity": merges.merge_smallest("uuid"),
+            "photo_job": merges.merge_photo_job,
+            "photo_record": merges.merge_smallest("processed_at")}
 
 
 class ServerConflicts:

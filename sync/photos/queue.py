@@ -3,11 +3,20 @@
 1. The gateway's after-write hook queues a `photo_job:` document for every image attachment
    that lands (deterministic id per attachment digest: a re-sent photo is queued once). The
    backlog is simply the number of job documents.
-2. The worker claims a job (a lease stored in the job, so two workers never process one photo
-   and a killed worker's job is picked up after the lease expires), processes the photo off the
-   request path and writes a `photo:` record with the facts and the served copies as attachments.
+2. Jobs are split over the live workers by rendezvous hashing on the job id (`owns`,
+   sync/cluster/membership.py), as villages and deliveries are: no worker claims a photo by
+   winning a write, since on a cluster two writers of one lease can both be told 201/202. The
+   owner records a lease in the job before processing only as a crash guard (attempts are
+   counted, so a photo that kills its worker goes dead after MAX_ATTEMPTS; a killed worker's
+   lease expires), processes the photo off the request path and writes a `photo:` record with
+   the facts and the served copies as attachments.
 3. A refused photo gets a feedback document in the village database; a photo whose fingerprint
    matches a photo of another household opens a `photo_reuse` review task.
+Processing is idempotent, since two workers may both process one photo during a handover (or
+after a crash between the record and the job's removal): a job whose `photo:` record exists is
+only removed; the record, the feedback (stamped with the job's queue time, so two workers write
+the same body) and the review task have deterministic ids, and what a cluster stores twice is
+merged by the conflict sweeper (photo records: the first processing; jobs: the most attempts).
 """
 from __future__ import annotations
 
@@ -15,9 +24,10 @@ import base64
 import hashlib
 import logging
 import time
+from typing import Callable
 
 from models.doc_ids import review_task_id
-from sync.couch.client import Conflict, CouchError, CouchServer, Database
+from sync.couch.client import Conflict, CouchError, CouchServer, Database, NotFound
 from sync.clock import utc_now
 from sync.photos.feedback import photo_feedback
 from sync.couch.names import DatabaseNames
@@ -71,8 +81,10 @@ class PhotoDesk:
                 "dead": sum(1 for j in jobs if j["state"] == "dead")}
 
     # --- 2. process -------------------------------------------------------------------------
-    def process_pending(self, worker_id: str, max_items: int = 20, now: float | None = None) -> int:
-        """Claim and process up to `max_items` queued photos; returns how many were done."""
+    def process_pending(self, worker_id: str, max_items: int = 20, now: float | None = None,
+                        owns: Callable[[str], bool] | None = None) -> int:
+        """Process up to `max_items` queued photos of this worker's share (`owns`, None: all);
+        returns how many were done."""
         done = 0
         for job in self.db.docs_with_prefix("photo_job:", batch=max_items * 2):
             if done >= max_items:
@@ -80,30 +92,41 @@ class PhotoDesk:
             current = now or time.time()
             if job["state"] != "pending" or job.get("lease_until", 0) > current:
                 continue
+            if owns is not None and not owns(job["_id"]):
+                continue
             job.update(lease_until=current + LEASE_S, leased_by=worker_id,
                        attempts=job.get("attempts", 0) + 1)
             try:
-                self.db.put(job)  # the claim: a conflict means another worker has it
+                self.db.put(job)  # a record, not a claim: a 409 = written meanwhile, look later
             except Conflict:
                 continue
             self._process(job)
             done += 1
         return done
 
+    def record_id(self, job: dict) -> str:
+        """The id of the `photo:` record of a job's photo."""
+        return (f"photo:{job['village_code']}:{job['doc_id']}:{job['attachment']}:"
+                f"{_key(job['digest'])}")
+
     def _process(self, job: dict) -> None:
+        if self.db.get_or_none(self.record_id(job)) is not None:  # processed before: a repeat
+            self._finish(job)
+            return
         village_db = self.couch.database(self.names.village(job["village_code"]))
         try:
             data = village_db.get_attachment(job["doc_id"], job["attachment"], rev=job["rev"])
         except CouchError as exc:
             if job["attempts"] >= MAX_ATTEMPTS:
                 job.update(state="dead", error=str(exc))
-                self.db.put(job)
+                try:
+                    self.db.put(job)
+                except Conflict:  # written meanwhile: its next pass decides again
+                    pass
             log.warning("photo %s/%s not readable (attempt %d): %s", job["doc_id"],
                         job["attachment"], job["attempts"], exc)
             return
-        record = {"_id": f"photo:{job['village_code']}:{job['doc_id']}:{job['attachment']}:"
-                         f"{_key(job['digest'])}",
-                  "type": "photo_record", "schema_version": 1,
+        record = {"_id": self.record_id(job), "type": "photo_record", "schema_version": 1,
                   **{k: job[k] for k in ("village_code", "doc_id", "rev", "doc_type",
                                          "attachment", "digest", "household_id")},
                   "bytes": len(data), "processed_at": utc_now()}
@@ -111,7 +134,9 @@ class PhotoDesk:
             photo = process_photo(data, self.max_pixels)
         except PhotoRejected as exc:
             record.update(status="refused", code=exc.code)
-            village_db.create_doc(photo_feedback(job, exc.code, exc.params, record["processed_at"]))
+            # stamped with the queue time: a second worker writes the same body (one revision)
+            village_db.create_doc(photo_feedback(job, exc.code, exc.params,
+                                                 job.get("queued_at") or record["processed_at"]))
             log.info("photo %s/%s refused: %s", job["doc_id"], job["attachment"], exc.code)
         else:
             record.update(status="ok", format=photo.format, width=photo.width,
@@ -122,7 +147,14 @@ class PhotoDesk:
         self.db.create_doc(record)
         if record["status"] == "ok":
             self._check_reuse(record)
-        self.db.delete(job["_id"], job["_rev"])
+        self._finish(job)
+
+    def _finish(self, job: dict) -> None:
+        """Remove a processed job (written meanwhile or gone: its next pass finds the record)."""
+        try:
+            self.db.delete(job["_id"], job["_rev"])
+        except (Conflict, NotFound):
+            pass
 
     # --- 3. reuse across households ---------------------------------------------------------
     def _check_reuse(self, record: dict) -> None:

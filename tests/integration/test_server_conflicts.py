@@ -139,3 +139,66 @@ def test_without_a_server_uuid_the_smallest_proposal_wins_everywhere(services, c
     assert services.state_db.get("server_identity")["uuid"] == min(stored)
     clock[0] = 200.0
     assert {racer.uuid() for racer in racers} == agreed  # settled: never read again
+
+
+def _queue_photos(services, village: str) -> tuple[dict, dict]:
+    """A visit with one good and one broken photo in a village database, queued as the
+    gateway queues them; (the visit, its attachment stubs)."""
+    import base64
+
+    from support.images import jpeg
+    db = services.couch.database(services.names.village(village))
+    db.create()
+    visit = {"_id": "verification_visit:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+             "type": "verification_visit", "household_id": "household:h1",
+             "village_code": village, "_attachments": {
+                 "good.jpg": {"content_type": "image/jpeg",
+                              "data": base64.b64encode(jpeg()).decode()},
+                 "broken.jpg": {"content_type": "image/jpeg",
+                                "data": base64.b64encode(b"not a photo at all").decode()}}}
+    db.put(visit)
+    stored = db.get(visit["_id"])
+    services.photo_desk.enqueue(_batch(village, stored))
+    return stored, stored["_attachments"]
+
+
+def _batch(village: str, stored: dict):
+    """What the gateway's after-write hooks get for one stored document."""
+    from types import SimpleNamespace
+    entry = SimpleNamespace(doc_id=stored["_id"], rev=stored["_rev"], doc=stored)
+    return SimpleNamespace(request=SimpleNamespace(village=village), written=[entry])
+
+
+@pytest.mark.cluster_proxy(conflict_window_s=1.0)
+def test_two_workers_processing_one_photo_at_once_store_it_once(services, settings,
+                                                                 cluster_couch):
+    """A handover: both workers process the same photos at once (their leases both accepted
+    on a cluster). Fails on the old queue through the proxy: the refused photo's feedback was
+    stamped with each worker's own time, so the village database (which the cadre's phone
+    replicates) held two conflicting feedback revisions."""
+    from server.bootstrap import build_services
+    village = "441226101201"
+    visit, _ = _queue_photos(services, village)
+    other = build_services(settings)
+    done = _at_once(lambda: services.photo_desk.process_pending("w1"),
+                    lambda: other.photo_desk.process_pending("w2"))
+    assert sum(done) >= 2
+    cluster_couch.settle()
+    ServerConflicts(services.couch, services.names).sweep([services.names.photos])
+    photos = services.couch.database(services.names.photos)
+    records = list(photos.docs_with_prefix("photo:"))
+    assert sorted(r["attachment"] for r in records) == ["broken.jpg", "good.jpg"]
+    assert all("_conflicts" not in photos.get(r["_id"], conflicts=True) for r in records)
+    assert [j for j in photos.docs_with_prefix("photo_job:")] == []
+    village_db = services.couch.database(services.names.village(village))
+    feedback = [row["doc"] for row in village_db.all_docs(include_docs=True, conflicts=True)["rows"]
+                if row["id"].startswith("feedback:")]
+    assert len(feedback) == 1 and "_conflicts" not in feedback[0]
+    assert feedback[0]["target"]["attachment"] == "broken.jpg"
+    # a repeat (a worker that died after the record, before removing the job) changes nothing
+    before = {r["_id"]: r["_rev"] for r in photos.docs_with_prefix("photo:")}
+    services.photo_desk.enqueue(_batch(village, visit))
+    assert services.photo_desk.process_pending("w3") == 2
+    assert {r["_id"]: r["_rev"] for r in photos.docs_with_prefix("photo:")} == before
+    assert list(photos.docs_with_prefix("photo_job:")) == []
+    assert village_db.get(feedback[0]["_id"])["_rev"] == feedback[0]["_rev"]
