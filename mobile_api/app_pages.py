@@ -18,8 +18,9 @@ REVALIDATED = {"index.html", "sw.js", "manifest.webmanifest"}
 YEAR_S = 365 * 24 * 3600
 
 
-def _built(name: str):
-    """One file of the build, with caching headers fit for it."""
+def built_file(name: str):
+    """One file of the build, with caching headers fit for it (also the officials' page,
+    mobile_api/pages.py): hashed assets for a year, everything else revalidated."""
     if not (BUILD_DIR / "index.html").is_file():
         raise ApiError(503, "frontend_not_built")
     if not (BUILD_DIR / name).is_file():
@@ -42,17 +43,17 @@ def app_root():
 @bp.get("/app/")
 def field_app():
     """The cadres' field app (扶贫干部端): an offline-first PWA."""
-    return _built("index.html")
+    return built_file("index.html")
 
 
 @bp.get("/apply")
 def villagers_page():
     """The villagers' page (群众端): file a mediation request, follow it by receipt number."""
-    return _built("apply.html")
+    return built_file("apply.html")
 
 
 @bp.get("/app/<path:rest>")
 def field_app_file(rest: str):
     """A file of the front-end build (scripts, styles, icons, manifest, service worker)."""
-    return _built(rest)
+    return built_file(rest)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect
 
-from mobile_api.app_pages import _built
+from mobile_api.app_pages import built_file
 
 bp = Blueprint("pages", __name__)
 
@@ -20,9 +20,7 @@ def home():
 @bp.get("/officials")
 def officials():
     """The officials' workbench (Chinese by default; ?lang=en for English)."""
-    response = _built("officials.html")
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return built_file("officials.html")  # revalidated on every load, like the field app's shell
 
 
 @bp.get("/officials/review")
