@@ -60,7 +60,15 @@ def text(key: str, lang: str | None = DEFAULT_LANG) -> str | None:
 def render(key: str, lang: str | None = DEFAULT_LANG, /, **params: object) -> str:
     """The catalogue entry at a dotted key with its {placeholders} filled; the key if there is none."""
     template = text(key, lang)
-    return key if template is None else template.format(**params)
+    return key if template is None else _filled(template, params)
+
+
+def _filled(template: str, params: dict) -> str:
+    """The template with its placeholders filled; as written when a parameter is missing."""
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
 
 
 def pairs(section: str) -> dict[str, tuple[str, str]]:
@@ -96,11 +104,7 @@ def message(code: str, lang: str | None = DEFAULT_LANG, /, **params: object) -> 
     texts = CATALOGUE.get(code)
     if texts is None:
         return code
-    template = texts[LANGS.index(normalise_lang(lang))]
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError):
-        return template
+    return _filled(texts[LANGS.index(normalise_lang(lang))], params)
 
 
 def both(code: str, /, **params: object) -> dict[str, str]:

@@ -11,7 +11,7 @@ import pytest
 
 from models import case_event, household, mediation, visit
 from models.alerts import OUTCOMES
-from models.messages import CATALOGUE, catalogue, label
+from models.messages import CATALOGUE, catalogue, label, message, render
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("models", "sync", "mobile_api", "server")
@@ -57,6 +57,13 @@ def test_chinese_text_uses_full_width_punctuation():
     an ASCII colon inside a format people type ("类型前缀:编号") stays."""
     ascii_after_cjk = re.compile(r"[\u4e00-\u9fff](:(\s|$|\{)|\()|\)[\u4e00-\u9fff]")
     assert {key: text for key, text in ZH.items() if ascii_after_cjk.search(str(text))} == {}
+
+
+def test_a_missing_parameter_leaves_the_text_as_written_rather_than_failing():
+    assert render("reports.households_n", "zh", n=3) == "3户"
+    assert render("reports.households_n", "zh") == ZH["reports.households_n"]
+    assert message("division_code_level", "en", code="1") == EN["errors.division_code_level"]
+    assert render("no.such.key", "en") == "no.such.key" and message("no_such_code") == "no_such_code"
 
 
 # --- every message code the service names ------------------------------------------------------
