@@ -3,18 +3,11 @@
 // is refused by the gateway (its push is rewritten on the way to name another village, as a
 // device bug would) and shows the refusal's reason, kept on the phone.
 'use strict';
-const {run} = require('./harness');
+const {runWithShot, loginCadre, shot} = require('./harness');
 
-const shot = (page, input, name) => page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
-
-run(async (input, page, out) => {
+runWithShot('failure', async (input, page, out) => {
   page.setDefaultTimeout(20000);
-  try {
-    await feedback(input, page, out);
-  } catch (err) {
-    await shot(page, input, 'failure').catch(() => {});
-    throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
-  }
+  await feedback(input, page, out);
 });
 
 async function fileRequest(page, name, idNumber) {
@@ -31,12 +24,7 @@ async function fileRequest(page, name, idNumber) {
 }
 
 async function feedback(input, page, out) {
-  await page.goto(`${input.base}/app/`);
-  await page.waitForSelector('[data-screen="login"]');
-  await page.fill('#username', input.cadre.username);
-  await page.fill('#password', input.cadre.password);
-  await page.click('#login-button');
-  await page.waitForSelector('[data-test="household-row"]');
+  await loginCadre(page, input);
   out.steps.push('logged in');
 
   // the app checks identity numbers as the server does: the wrong one is written on the way,

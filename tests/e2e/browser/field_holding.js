@@ -2,19 +2,12 @@
 // _bulk_docs) a request recorded online stays pending, and the officials' device list shows the
 // count the app reported; once pushes get through, it shows 0 and when everything was uploaded.
 'use strict';
-const {run} = require('./harness');
+const {runWithShot, loginCadre, shot} = require('./harness');
 
-const shot = (page, input, name) => page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
-
-run(async (input, page, out) => {
+runWithShot('failure', async (input, page, out) => {
   page.setDefaultTimeout(20000);
   page.on('console', (msg) => { if (msg.type() === 'error') out.steps.push(`console: ${msg.text()}`); });
-  try {
-    await holding(input, page, out);
-  } catch (err) {
-    await shot(page, input, 'failure').catch(() => {});
-    throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
-  }
+  await holding(input, page, out);
 });
 
 /** This device as the town official's device list shows it, once `ready(device)` holds. */
@@ -32,13 +25,7 @@ async function listedUntil(page, input, ready) {
 }
 
 async function holding(input, page, out) {
-  await page.goto(`${input.base}/app/`);
-  await page.waitForSelector('[data-screen="login"]');
-  await page.fill('#username', input.cadre.username);
-  await page.fill('#password', input.cadre.password);
-  await page.click('#login-button');
-  await page.waitForSelector('[data-test="household-row"]');
-  await page.evaluate(() => navigator.serviceWorker.ready);
+  await loginCadre(page, input, {serviceWorker: true});
   out.steps.push('logged in');
 
   let refusedPushes = 0;

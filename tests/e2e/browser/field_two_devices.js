@@ -4,36 +4,19 @@
 // server's outcome: one revision, B's later notes, B's address, no conflict notice.
 'use strict';
 const fs = require('fs');
-const {run} = require('./harness');
+const {run, failWithShots, newPhone, loginCadre, shot} = require('./harness');
 
-const shot = (page, input, name) => page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
 const pendingText = (page) => page.textContent('[data-test="pending-count"]');
 
 run(async (input, pageA, out) => {
-  const pageB = await (await pageA.context().browser().newContext({viewport: {width: 390, height: 844},
-                                                                   locale: 'zh-CN'})).newPage();
-  for (const page of [pageA, pageB]) {
-    page.setDefaultTimeout(30000);
-    page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
-  }
+  const pageB = await newPhone(pageA.context().browser(), out);
+  for (const page of [pageA, pageB]) page.setDefaultTimeout(30000);
   try {
     await twoDevices(input, pageA, pageB, out);
   } catch (err) {
-    await shot(pageA, input, 'failure-a').catch(() => {});
-    await shot(pageB, input, 'failure-b').catch(() => {});
-    throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
+    await failWithShots(err, input, out, [[pageA, 'failure-a'], [pageB, 'failure-b']]);
   }
 });
-
-async function login(page, input) {
-  await page.goto(`${input.base}/app/`);
-  await page.waitForSelector('[data-screen="login"]');
-  await page.fill('#username', input.cadre.username);
-  await page.fill('#password', input.cadre.password);
-  await page.click('#login-button');
-  await page.waitForSelector('[data-test="household-row"]');
-  await page.evaluate(() => navigator.serviceWorker.ready);
-}
 
 async function openHousehold(page, input) {
   await page.evaluate(() => { location.hash = '#/'; });
@@ -59,8 +42,8 @@ async function uploaded(page) {
 }
 
 async function twoDevices(input, pageA, pageB, out) {
-  await login(pageA, input);
-  await login(pageB, input);
+  await loginCadre(pageA, input, {serviceWorker: true});
+  await loginCadre(pageB, input, {serviceWorker: true});
   out.device_ids = await Promise.all([pageA, pageB].map((p) => p.evaluate(() => localStorage.getItem('fieldsync-device-id'))));
   out.steps.push('both logged in');
   await pageA.context().setOffline(true);

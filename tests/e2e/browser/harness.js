@@ -11,6 +11,36 @@ function readStdin() {
   });
 }
 
+const PHONE = {viewport: {width: 390, height: 844}, locale: 'zh-CN'};
+
+// page errors and CSP violations (Chromium logs those as console errors) go into `out.steps`,
+// where the tests fail on them
+function watch(page, out) {
+  page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && msg.text().includes('Content Security Policy')) {
+      out.steps.push(`pageerror: ${msg.text()}`);
+    }
+  });
+  return page;
+}
+
+// another phone in the same browser (its own context: storage, device id, offline switch)
+async function newPhone(browser, out, pageOptions = {}) {
+  return watch(await (await browser.newContext({...PHONE, ...pageOptions})).newPage(), out);
+}
+
+// a full-page screenshot `<input.shots>/<name>.png`
+function shot(page, input, name) {
+  return page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
+}
+
+// a failed script: a screenshot of each [page, name] and the steps so far in the error
+async function failWithShots(err, input, out, shots) {
+  for (const [page, name] of shots) await shot(page, input, name).catch(() => {});
+  throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
+}
+
 // run(async (input, page, out) => {...}, pageOptions): `out.steps` collects progress and page errors
 function run(script, pageOptions = {}) {
   (async () => {
@@ -21,15 +51,7 @@ function run(script, pageOptions = {}) {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
              '--disable-background-networking', '--disable-component-update', '--disable-sync']});
     try {
-      const page = await browser.newPage({viewport: {width: 390, height: 844}, locale: 'zh-CN',
-                                          ...pageOptions});  // a phone
-      page.on('pageerror', (err) => out.steps.push(`pageerror: ${err.message}`));
-      // a CSP violation (Chromium logs it as a console error) fails the test like a page error
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && msg.text().includes('Content Security Policy')) {
-          out.steps.push(`pageerror: ${msg.text()}`);
-        }
-      });
+      const page = watch(await browser.newPage({...PHONE, ...pageOptions}), out);  // a phone
       await script(input, page, out);
     } finally {
       await browser.close();
@@ -64,20 +86,21 @@ function runWithShot(failureShot, script, pageOptions = {}) {
     try {
       await script(input, page, out);
     } catch (err) {
-      await page.screenshot({path: `${input.shots}/${failureShot}.png`, fullPage: true}).catch(() => {});
-      throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
+      await failWithShots(err, input, out, [[page, failureShot]]);
     }
   }, pageOptions);
 }
 
-// log the cadre `input.cadre` in to the field app; waits until the roster has replicated
-async function loginCadre(page, input) {
+// log the cadre `input.cadre` in to the field app; waits until the roster has replicated (and,
+// with `serviceWorker`, until the app's service worker is active: offline tests need it)
+async function loginCadre(page, input, {serviceWorker = false} = {}) {
   await page.goto(`${input.base}/app/`);
   await page.waitForSelector('[data-screen="login"]');
   await page.fill('#username', input.cadre.username);
   await page.fill('#password', input.cadre.password);
   await page.click('#login-button');
   await page.waitForSelector('[data-test="household-row"]');
+  if (serviceWorker) await page.evaluate(() => navigator.serviceWorker.ready);
 }
 
-module.exports = {run, runWithShot, login, loginCadre, loaded};
+module.exports = {run, runWithShot, failWithShots, newPhone, shot, login, loginCadre, loaded};
