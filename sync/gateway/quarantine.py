@@ -65,7 +65,8 @@ class QuarantineDesk:
     def _resolve(self, village_db: Database, village: str, doc_id: str, rev: str,
                  now: str) -> None:
         stale = [d for d in village_db.docs_with_prefix(f"feedback:{doc_id}:")
-                 if d.get("resolved_at") is None and d["target"]["rev"] != rev]
+                 if d.get("resolved_at") is None and d["target"]["rev"] != rev
+                 and d.get("kind") != "household_disagreement"]  # that one awaits its review
         for feedback in stale:
             feedback.update(resolved_at=now, resolved_by_rev=rev)
         _write_new(village_db, stale)

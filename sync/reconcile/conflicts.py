@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from models.doc_ids import conflict_archive_id, review_task_id, type_of_id
 from models.household_merge import META_KEYS, MergeResult, merge_households, revision_order
 from sync.gateway.audit import AuditTrail
+from sync.reconcile.disagreement_feedback import disagreement_feedback
 from sync.couch.client import Conflict, CouchError, CouchServer, Database, NotFound
 from sync.couch.design import CONFLICTS_VIEW
 from sync.clock import utc_now
@@ -121,6 +122,11 @@ class ConflictResolver:
         archives += [self._revision_archive(village, doc_id, by_rev[rev], by_rev[result.base_rev],
                                             authors, now, merged=True) for rev in losers]
         self._write_new(self.review_db, archives + list(tasks.values()))
+        # the phone whose value lost is told, in the village database it replicates
+        self._write_new(db, [disagreement_feedback(village, doc_id, path, loser, result.winners[path],
+                                                   authors.get(loser.rev), tasks[path]["_id"], now)
+                             for path, field_losers in sorted(result.losers_by_field.items())
+                             if path in tasks for loser in field_losers])
         resolution = Resolution(doc_id, result.base_rev, losers, [a["_id"] for a in archives],
                                 sorted(task["_id"] for task in tasks.values()))
         base = by_rev[result.base_rev]

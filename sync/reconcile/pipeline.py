@@ -21,6 +21,7 @@ from sync.cluster.server_conflicts import ServerConflicts, default_merges
 from sync.reconcile.central_view import CentralView, merge_entries
 from sync.gateway.audit import AuditTrail
 from sync.reconcile.conflicts import ConflictResolver, ConflictTransition
+from sync.reconcile.disagreement_feedback import settle_disagreement_feedback
 from sync.couch.client import CouchServer, Database, NotFound
 from sync.clock import utc_now
 from sync.directory.store import Directory
@@ -150,7 +151,9 @@ def decide_household_task(desk: ReconciliationDesk, task_id: str, username: str,
         current.update(state="decided", decided_at=utc_now(), decided_by=username,
                        decision=decision)
         return current
-    return desk.review_db.update(task_id, closed, attempts=5)
+    closed_task = desk.review_db.update(task_id, closed, attempts=5)
+    settle_disagreement_feedback(village_db, doc_id, task_id, value, closed_task["decided_at"])
+    return closed_task
 
 
 def search_households(desk: ReconciliationDesk, within: str, query: str | None = None,
