@@ -164,7 +164,8 @@ def _provision(settings: Settings, parsed, dry_run: bool, labels: list[str]) -> 
     def progress(done: int, total: int, label: str) -> None:
         if time.monotonic() - last[0] > 0.5 or done == total:
             last[0] = time.monotonic()
-            click.echo(f"  {done}/{total} {label}", err=True)
+            what = message(f"cli_progress_{label.replace(' ', '_')}", settings.lang)
+            click.echo(f"  {done}/{total} {label if what.startswith('cli_') else what}", err=True)
 
     # hashing a large file's passwords is the long part (~50 ms of a core each): shown as it goes
     plan = plan_provisioning(parsed, services.directory, progress)

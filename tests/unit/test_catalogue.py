@@ -109,6 +109,17 @@ def test_every_code_the_service_names_has_a_message():
     assert {where: code for where, code in named.items() if code not in CATALOGUE} == {}
 
 
+def test_every_progress_line_of_provisioning_has_its_words():
+    """The CLI shows provisioning's progress labels as cli_progress_<label> (server/cli.py)."""
+    tree = ast.parse((ROOT / "sync" / "directory" / "provisioning.py").read_text())
+    labels = {arg.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+              and getattr(node.func, "id", None) in ("progress", "_bulk_write", "on_every_core")
+              for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+    assert len(labels) >= 4
+    missing = [label for label in labels if f"cli_progress_{label.replace(' ', '_')}" not in CATALOGUE]
+    assert sorted(missing) == []
+
+
 def test_the_scan_would_see_a_missing_code():
     tree = ast.parse('raise ApiError(404, "no_such_message", [{"code": "nor_this"}])\nBadJson("x")')
     assert sorted(code for code, _ in _named_codes(tree)) == ["json_x", "no_such_message", "nor_this"]
