@@ -86,7 +86,10 @@ export class VillageDb {
   async openFeedback() {
     const open = {};
     for (const item of await this.all('feedback')) {
-      if (!item.resolved_at && item.target?.id) (open[item.target.id] ||= []).push(item);
+      // a value set aside for review (kind household_disagreement) is nothing to correct
+      if (!item.resolved_at && item.target?.id && item.kind !== 'household_disagreement') {
+        (open[item.target.id] ||= []).push(item);
+      }
     }
     return open;
   }

@@ -15,7 +15,9 @@ export const useVillage = defineStore('village', {
     db: null,
     listening: false,
     online: navigator.onLine,
-    phase: 'idle',          // idle | active | caught_up | offline | unauthorized | too_old | failed
+    // idle | active | caught_up | offline (no network) | busy (the server answered 5xx, e.g. 503
+    // over its budgets; retried by itself) | unauthorized (401: log in again) | too_old (426) | failed
+    phase: 'idle',
     lastSyncAt: null,
     lastError: null,
     pending: {},
@@ -27,6 +29,9 @@ export const useVillage = defineStore('village', {
   }),
   getters: {
     isOnline: (state) => state.online && state.phase !== 'offline',
+    /** The link in one word for the badge: online, offline, busy, unauthorized, too_old, failed. */
+    linkState: (state) => (!state.online || state.phase === 'offline' ? 'offline'
+      : ['busy', 'unauthorized', 'too_old', 'failed'].includes(state.phase) ? state.phase : 'online'),
     pendingCount: (state) => Object.keys(state.pending).length,
     refusedCount: (state) => Object.keys(state.refused).length,
     villageName: (state) => state.bootstrap?.hierarchy?.find((unit) => unit.level === 'village')?.name,
@@ -67,6 +72,7 @@ export const useVillage = defineStore('village', {
           await this.refreshOutbox();
         },
         offline: (err) => { this.phase = 'offline'; this.lastError = String(err?.message || err); },
+        busy: (err) => { this.phase = 'busy'; this.lastError = err?.message || null; },
         pushed: async (docs) => { await village.outbox.pushed(docs); await this.refreshOutbox(); },
         pulled: async (docs) => {
           const households = docs.filter((doc) => doc._id.startsWith('household:'));
