@@ -113,10 +113,10 @@ class Worker:
 
     def resolve_conflicts(self) -> int:
         """Merge server documents a cluster left in conflict (alerts, deliveries, checkpoints,
-        heartbeats, review tasks, photo jobs)."""
+        heartbeats, login counters, review tasks, photo jobs, accounts and devices)."""
         names = self.services.names
         return self.server_conflicts.sweep([names.alerts, names.state, names.review,
-                                            names.photos])
+                                            names.photos, names.directory])
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs of this worker (one line per job)."""

@@ -17,6 +17,7 @@ from typing import Callable
 
 from sync.clock import utc_now
 from sync.cluster import merges
+from sync.cluster.directory_merges import directory_merges
 from sync.couch.client import Conflict, CouchServer, Database, NotFound
 from sync.couch.names import DatabaseNames
 
@@ -41,7 +42,8 @@ def default_merges(chain=None) -> dict[str, Merge]:
             "dead_letter": merges.merge_original,
             "server_identity": merges.merge_smallest("uuid"),
             "photo_job": merges.merge_photo_job,
-            "photo_record": merges.merge_smallest("processed_at")}
+            "photo_record": merges.merge_smallest("processed_at"),
+            **directory_merges()}
 
 
 class ServerConflicts:
@@ -53,9 +55,11 @@ class ServerConflicts:
         self.merges = dict(type_merges or default_merges())
 
     def databases(self) -> list[str]:
-        """The server databases a cluster can leave conflicts in."""
+        """The server databases a cluster can leave conflicts in (the audit trail is left out:
+        its records are written once per request, a conflict there loses no accepted data,
+        and a view over it would cost index work on every device write)."""
         n = self.names
-        return [n.alerts, n.central, n.review, n.state, n.photos]
+        return [n.alerts, n.central, n.review, n.state, n.photos, n.directory]
 
     def conflicted_ids(self, db: Database, limit: int = 500) -> list[str]:
         """Ids of conflicted documents of one database (installs the view on first use)."""

@@ -202,3 +202,59 @@ def test_two_workers_processing_one_photo_at_once_store_it_once(services, settin
     assert {r["_id"]: r["_rev"] for r in photos.docs_with_prefix("photo:")} == before
     assert list(photos.docs_with_prefix("photo_job:")) == []
     assert village_db.get(feedback[0]["_id"])["_rev"] == feedback[0]["_rev"]
+
+
+def test_a_disable_is_kept_when_a_cluster_also_accepted_a_later_edit(services):
+    """The directory database is swept by the worker. Fails on the old worker: the directory
+    was not swept, the conflict stayed and CouchDB's winner was the edit without the disable."""
+    from server.worker import Worker
+    directory = services.couch.database(services.names.directory)
+    account = services.directory.add_account(
+        {"username": "chen.zq", "display_name": "陈志强", "role": "cadre",
+         "jurisdiction": "441226101201"}, "device-pass-1")
+    parent = directory.get(account["_id"])
+    body = {k: v for k, v in parent.items() if k != "_rev"}
+    _sibling(directory, {**body, "disabled": True, "token_generation": 1,
+                         "updated_at": "2026-05-03T08:01:00.000Z"}, parent["_rev"], "a")
+    _sibling(directory, {**body, "display_name": "陈志强（驻村）",
+                         "updated_at": "2026-05-03T08:02:00.000Z"}, parent["_rev"], "f")
+    assert not directory.get(account["_id"]).get("disabled")  # CouchDB's pick: the rename
+    Worker(services, worker_id="w1").resolve_conflicts()
+    merged = directory.get(account["_id"], conflicts=True)
+    assert "_conflicts" not in merged and merged["disabled"] is True
+    assert merged["token_generation"] == 1 and merged["display_name"] == "陈志强（驻村）"
+    review = services.couch.database(services.names.review)
+    assert len(list(review.docs_with_prefix("server_conflict:directory:account:"))) == 1
+
+
+@pytest.mark.cluster_proxy(conflict_window_s=1.0)
+def test_two_processes_counting_logins_and_claiming_a_device_at_once(services, settings,
+                                                                       cluster_couch):
+    """Two web processes at once: a device claimed by two accounts, two password checks of one
+    source counted. Through the proxy both writes of each are accepted; after the sweep one
+    owner, as both processes then read it, and both checks still in flight."""
+    from server.bootstrap import build_services
+    from sync.directory.devices import DeviceTaken
+    from sync.directory.lockout import source_doc_id
+    one, two = services, build_services(settings)
+
+    def claim(svc, username: str) -> str | None:
+        try:
+            svc.devices.claim("dev-7f3a", username, "441226101201")
+            return username
+        except DeviceTaken:  # what a single node answers the second one
+            return None
+    told = _at_once(lambda: claim(one, "chen.zq"), lambda: claim(two, "li.xy"))
+    assert any(told) and (all(told) if cluster_couch.cluster else not all(told))
+    attempts = _at_once(lambda: one.authenticator.throttle.reserve("chen.zq", "10.0.0.9"),
+                        lambda: two.authenticator.throttle.reserve("chen.zq", "10.0.0.9"))
+    cluster_couch.settle()
+    ServerConflicts(services.couch, services.names).sweep([services.names.directory,
+                                                           services.names.state])
+    device = services.couch.database(services.names.directory).get("device:dev-7f3a",
+                                                                    conflicts=True)
+    assert "_conflicts" not in device
+    assert one.devices.owner("dev-7f3a") == two.devices.owner("dev-7f3a") == device["username"]
+    counter = services.state_db.get(source_doc_id("chen.zq", "10.0.0.9"), conflicts=True)
+    assert "_conflicts" not in counter
+    assert set(counter["in_flight"]) == {a.mark for a in attempts}  # neither check forgotten
