@@ -35,6 +35,7 @@ ACCOUNT_WINDOW_S = 3600      # ... within an hour lock the account's password lo
 ACCOUNT_LOCK_S = 900         # ... for 15 minutes (device tokens keep working)
 MAX_ATTEMPTS = 20
 IN_FLIGHT_S = 30             # a check is never in flight longer than this
+PURGE_BATCH = 500            # counters deleted per request by purge()
 
 
 class Locked(Exception):
@@ -155,12 +156,19 @@ class LoginThrottle:
         flight; how many (the worker's `lockout_purge` job, server/worker.py). A counter written
         meanwhile answers 409 in the batch and is kept."""
         now = self.clock() if now is None else now
-        old = [doc for doc in self.db.docs_with_prefix("lockout:") if forgotten(doc, now)]
-        if not old:
-            return 0
-        results = self.db.bulk_docs([{"_id": d["_id"], "_rev": d["_rev"], "_deleted": True}
-                                     for d in old])
-        return sum(1 for result in results if not result.get("error"))
+        deleted, batch = 0, []
+        # deleted a batch at a time, so memory stays flat however many sources ever failed (one
+        # a page boundary skips after a delete goes at the next run)
+        for doc in self.db.docs_with_prefix("lockout:"):
+            if forgotten(doc, now):
+                batch.append({"_id": doc["_id"], "_rev": doc["_rev"], "_deleted": True})
+            if len(batch) >= PURGE_BATCH:
+                deleted += self._delete(batch)
+                batch = []
+        return deleted + (self._delete(batch) if batch else 0)
+
+    def _delete(self, stubs: list[dict]) -> int:
+        return sum(1 for result in self.db.bulk_docs(stubs) if not result.get("error"))
 
 
 def forgotten(doc: dict, now: float) -> bool:

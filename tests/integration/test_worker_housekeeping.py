@@ -10,6 +10,8 @@ import pytest
 
 from server.worker import Worker
 from sync.cluster.membership import Membership
+from sync.couch.client import Database
+from sync.directory import lockout
 from sync.directory.lockout import SOURCE_MEMORY_S, LoginThrottle, account_doc_id, source_doc_id
 
 DAY_S = 24 * 3600
@@ -40,6 +42,20 @@ def test_the_worker_purges_lockout_counters_that_no_longer_count(services):
     # a day later the recent ones go too, and the flying one once its mark is stale
     later = LoginThrottle(services.state_db, clock=lambda: now + SOURCE_MEMORY_S + 60)
     assert later.purge() == 3 and counters(services) == set()
+
+
+def test_the_purge_deletes_a_batch_at_a_time(services, monkeypatch):
+    monkeypatch.setattr(lockout, "PURGE_BATCH", 3)
+    stale = LoginThrottle(services.state_db, clock=lambda: time.time() - 2 * DAY_S)
+    for i in range(4):  # 4 sources of one account: 4 source counters and the account's
+        stale.failed(stale.reserve("gone.user", f"198.51.100.{i}"))
+    sizes = []
+    real = Database.bulk_docs
+    monkeypatch.setattr(Database, "bulk_docs",
+                        lambda db, docs, **kw: sizes.append(len(docs)) or real(db, docs, **kw))
+    purged = [LoginThrottle(services.state_db).purge() for _ in range(2)]  # a page edge may wait a run
+    assert sum(purged) == 5 and counters(services) == set()
+    assert sizes and max(sizes) <= 3
 
 
 def test_only_one_worker_of_a_cluster_purges(services):
