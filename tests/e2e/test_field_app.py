@@ -75,7 +75,7 @@ def test_a_cadre_records_offline_and_everything_reaches_the_server(provisioned, 
     assert result["wrong_password_error"] == "用户名或密码错误"
     assert result["households_online"] == 3 and result["search_hits"] == 1
     assert result["controlled_offline"] is True and result["households_offline"] == 3
-    assert result["badge_offline"].startswith("离线"), [s for s in result["steps"] if "console" not in s]
+    assert result["badge_offline"].startswith("无网络"), [s for s in result["steps"] if "console" not in s]
     assert result["pending_offline"] == result["pending_after_reload"] == "2 条待上传"
     assert result["pending_online"] == "全部已上传" and result["last_sync"] != "从未同步"
 
@@ -178,19 +178,21 @@ def test_two_phones_edit_one_household_offline_and_both_show_the_merge(provision
                                                                        live_server, tmp_path):
     """docs/reconciliation.md: the path both changed (notes) goes to the later stamp and opens a
     review task, the path one changed (address) is merged, the loser is archived; both phones
-    end on the one merged revision."""
-    import threading
+    end on the one merged revision. Phone A, whose notes lost, is told so with both values (B is
+    not); when the county picks A's notes, A shows them and the notice as decided."""
+    from support.page_control import serve_page_requests
+    from sync.reconcile.pipeline import decide_household_task
     flag, household_id = tmp_path / "merge-now", _household(1, "", "")["_id"]
     resolutions: list = []
 
-    def merge_when_asked() -> None:
-        for _ in range(2400):  # at most 240 s
-            if flag.exists():
-                resolutions.extend(provisioned.reconciliation.resolver.sweep(VILLAGE))
-                flag.unlink()
-                return
-            time.sleep(0.1)
-    threading.Thread(target=merge_when_asked, daemon=True).start()
+    def decide() -> None:
+        [task] = [t for t in provisioned.reconciliation.review_db.docs_with_prefix(
+            "review:household_disagreement:") if t["field"] == "notes"]
+        pick = [c["value"] for c in task["candidates"]].index(spec["a"]["notes"])
+        decide_household_task(provisioned.reconciliation, task["_id"], "admin.zq", pick=pick)
+    ran = serve_page_requests(flag, {
+        "merge": lambda: resolutions.extend(provisioned.reconciliation.resolver.sweep(VILLAGE)),
+        "decide": decide}, timeout_s=400)
     shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
     shots.mkdir(parents=True, exist_ok=True)
     spec = {"base": live_server, "shots": str(shots), "flag": str(flag), "search": "梁国强",
@@ -201,9 +203,9 @@ def test_two_phones_edit_one_household_offline_and_both_show_the_merge(provision
 
     assert len(set(result["device_ids"])) == 2 and result["merged_by_test"]
     assert [r.doc_id for r in resolutions] == [household_id]
-    merged = village_roster.get(household_id, conflicts=True)
-    assert not merged.get("_conflicts")
-    assert merged["notes"] == spec["b"]["notes"] and merged["address"] == spec["b"]["address"]
+    decided = village_roster.get(household_id, conflicts=True)  # merged (B's notes), then decided
+    assert not decided.get("_conflicts") and decided["field_stamps"]["notes"].endswith("-central")
+    assert decided["notes"] == spec["a"]["notes"] and decided["address"] == spec["b"]["address"]
     review = provisioned.reconciliation.review_db
     tasks = [t for t in review.docs_with_prefix("review:household_disagreement:") if t["field"] == "notes"]
     assert len(tasks) == 1 and {c["value"] for c in tasks[0]["candidates"]} == {
@@ -212,6 +214,14 @@ def test_two_phones_edit_one_household_offline_and_both_show_the_merge(provision
     assert spec["a"]["notes"] in [a.get("losing_value") for a in archived]
     for phone in ("a_shows", "b_shows"):
         assert spec["b"]["notes"] in result[phone] and spec["b"]["address"] in result[phone]
+    assert result["b_told"] == []  # B's value was kept: nothing to tell B
+    [told] = result["a_told"]
+    assert told.startswith("你填写的备注与另一台设备不一致，已提交县级审核"), told
+    assert f"你填写：{spec['a']['notes']}" in told and f"另一台设备填写：{spec['b']['notes']}" in told
+    assert ran == ["merge", "decide"] and result["decided_by_test"]
+    assert spec["a"]["notes"] in result["a_after_decision"]
+    assert result["a_told_after_decision"].startswith("备注已审核") and \
+        f"审核结果：{spec['a']['notes']}" in result["a_told_after_decision"]
 
 
 @pytest.mark.e2e
@@ -266,8 +276,9 @@ def test_the_sync_status_says_why_a_sync_does_not_go_through(provisioned, villag
     for state in ("busy_recovered", "fault_recovered"):
         assert result[state]["badge"] == "在线" and result[state]["phase"] == "已同步"
     assert gateway.held.refused["too_many_waiting_account"] >= 1  # the 503 came from the budget
-    told = result["unauthorized"]
-    assert told["phase"] == "unauthorized" and told["needs_password"] is True
+    told = result["unauthorized"]  # 401: asked for the password once, not retried for ever
+    assert told["phase"] == "需要重新登录（登录已失效，本机数据不会丢失）" and told["needs_password"] is True
+    assert told["last_ok"].startswith("上次同步成功：") and "密码" in told["login_text"]
 
 
 @pytest.mark.e2e

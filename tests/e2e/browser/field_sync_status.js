@@ -6,9 +6,8 @@
 // applies each change when this script writes its name into input.flag, and deletes the file.
 'use strict';
 const fs = require('fs');
-const {run} = require('./harness');
+const {runWithShot, loginCadre, shot} = require('./harness');
 
-const shot = (page, input, name) => page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
 // progress goes to a file as well: a run killed by its timeout still shows how far it got
 const step = (input, out, what) => {
   out.steps.push(what);
@@ -16,14 +15,9 @@ const step = (input, out, what) => {
 };
 const text = async (page, selector) => (await page.textContent(selector)).replace(/\s+/g, ' ').trim();
 
-run(async (input, page, out) => {
+runWithShot('failure-sync-status', async (input, page, out) => {
   page.setDefaultTimeout(30000);
-  try {
-    await statuses(input, page, out);
-  } catch (err) {
-    await shot(page, input, 'failure-sync-status').catch(() => {});
-    throw new Error(`${err.message}\nsteps: ${JSON.stringify(out.steps)}`);
-  }
+  await statuses(input, page, out);
 });
 
 async function ask(page, input, what) {
@@ -58,14 +52,8 @@ async function statuses(input, page, out) {
   const context = page.context();
   fs.writeFileSync(`${input.shots}/13-sync-status.log`, '');
   page.on('console', (msg) => { if (msg.type() === 'error') step(input, out, `console: ${msg.text()}`); });
-  await page.goto(`${input.base}/app/`);
-  await page.waitForSelector('[data-screen="login"]');
-  await page.fill('#username', input.cadre.username);
-  await page.fill('#password', input.cadre.password);
-  await page.click('#login-button');
-  await page.waitForSelector('[data-test="household-row"]');
+  await loginCadre(page, input, {serviceWorker: true});
   step(input, out, 'logged in');
-  await page.evaluate(() => navigator.serviceWorker.ready);
   out.device_id = await page.evaluate(() => localStorage.getItem('fieldsync-device-id'));
   out.synced = await seen(page, input, input.phases.caught_up, 'caught-up');
   step(input, out, 'caught up');

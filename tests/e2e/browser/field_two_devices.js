@@ -1,7 +1,9 @@
 // Two phones (two browser contexts, two device ids, one cadre) edit one household offline: A
 // the notes, B (later) the notes and the address. Both sync, CouchDB keeps both revisions, the
 // test's worker merges (it runs when this script writes input.flag), and both phones show the
-// server's outcome: one revision, B's later notes, B's address, no conflict notice.
+// server's outcome: one revision, B's later notes, B's address, no conflict notice. Phone A,
+// whose notes lost, is told so with both values (the merge's feedback document); B is not. The
+// county then picks A's notes (input.flag again, 'decide'): A sees them and the notice resolved.
 'use strict';
 const fs = require('fs');
 const {run, failWithShots, newPhone, loginCadre, shot} = require('./harness');
@@ -65,9 +67,21 @@ async function twoDevices(input, pageA, pageB, out) {
     await openHousehold(page, input);
     await page.waitForFunction(({notes, address}) => {
       const text = document.querySelector('[data-screen="household"]').textContent;
-      return text.includes(notes) && text.includes(address) && !document.querySelector('.notice.warn[role="status"]');
+      return text.includes(notes) && text.includes(address) && !document.querySelector('[data-test="conflict-notice"]');
     }, input.b, {timeout: 60000});
+    if (name === 'a') await page.waitForSelector('[data-test="disagreement-notice"]', {timeout: 60000});
     out[`${name}_shows`] = (await page.textContent('[data-screen="household"]')).replace(/\s+/g, ' ');
+    out[`${name}_told`] = await page.$$eval('[data-test="disagreement-notice"]',
+                                             (nodes) => nodes.map((n) => n.textContent.replace(/\s+/g, ' ').trim()));
     await shot(page, input, `12-two-devices-merged-${name}`);
   }
+
+  fs.writeFileSync(input.flag, 'decide');
+  for (let i = 0; i < 120 && fs.existsSync(input.flag); i += 1) await pageA.waitForTimeout(250);
+  out.decided_by_test = !fs.existsSync(input.flag);
+  await openHousehold(pageA, input);
+  await pageA.waitForSelector('[data-test="disagreement-notice"][data-resolved="true"]', {timeout: 60000});
+  out.a_after_decision = (await pageA.textContent('[data-screen="household"]')).replace(/\s+/g, ' ');
+  out.a_told_after_decision = (await pageA.textContent('[data-test="disagreement-notice"]')).replace(/\s+/g, ' ').trim();
+  await shot(pageA, input, '12-two-devices-decided-a');
 }
