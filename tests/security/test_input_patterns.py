@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -159,6 +160,14 @@ def test_a_household_with_a_disguised_identity_number_comes_back_as_feedback(
     assert refused or quarantined, (attack, answer.json())
     told = json.dumps([refused, [f.get("codes") for f in feedback], [e["codes"] for e in quarantined]])
     assert "id_number_format" in told, told
+
+
+# --- a sync path: the village code in the URL ----------------------------------------------------
+@pytest.mark.parametrize("attack", sorted(disguised(VILLAGE)))
+def test_a_sync_path_with_a_disguised_village_code_is_refused(provisioned, client, attack):
+    segment = quote(disguised(VILLAGE)[attack], safe="")
+    answer = client.get(f"/sync/{segment}/", headers={**official("chen.zq", "device-pass-1")})
+    assert answer.status_code == 400 and answer.get_json()["error"] == "bad_sync_path", attack
 
 
 # --- a roster edit: the mediators' phones ---------------------------------------------------------
