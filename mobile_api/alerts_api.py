@@ -50,7 +50,8 @@ def visible_alert(alert_id: str, principal: Principal) -> dict:
     return alert
 
 
-def _paging() -> tuple[int, int]:
+def paging() -> tuple[int, int]:
+    """`?page=` and `?per_page=` (at most MAX_PER_PAGE) of a listing; 400 when not numbers."""
     try:
         page = max(1, int(request.args.get("page", 1)))
         per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
@@ -78,7 +79,7 @@ def list_alerts():
         if not principal.may_see(town):
             raise ApiError(403, "forbidden")
         view_scope = scope_of("town", town)
-    page, per_page = _paging()
+    page, per_page = paging()
     mine = principal.username if request.args.get("mine") in ("1", "true") else None
     query = AlertQuery(view_scope, tab, mine, (request.args.get("q") or "").strip()[:64],
                        page, per_page)
@@ -222,7 +223,7 @@ def sla():
 def inbox():
     """The caller's inbox items (delivered in-app notifications), newest first."""
     principal = official()
-    _, per_page = _paging()
+    _, per_page = paging()
     return jsonify({"items": services().alerts.store.inbox(principal.username, per_page)})
 
 
@@ -230,7 +231,7 @@ def inbox():
 def dead_letters():
     """Deliveries that gave up after 24 h of retries, newest first."""
     principal = official()
-    page, per_page = _paging()
+    page, per_page = paging()
     return jsonify({"page": page, "per_page": per_page,
                     "deliveries": services().alerts.store.dead_deliveries(
                         scope(principal), per_page, (page - 1) * per_page)})

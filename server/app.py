@@ -6,7 +6,7 @@ from flask import Flask
 from mobile_api import (alerts_api, alerts_stream, device_api, duty_api, health, households_api,
                         monitoring_api, openapi, pages, photo_upload_api, photos_api, public_api,
                         reports_api, review_api, session_api, sync_routes)
-from mobile_api import app_pages, security_headers
+from mobile_api import app_pages, field_devices_api, security_headers
 from mobile_api.context import EXTENSION_KEY
 from mobile_api.errors import register_error_handlers
 from server.bootstrap import Services, build_services, gateway_limits
@@ -44,5 +44,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(reports_api.page_bp)
     app.register_blueprint(monitoring_api.bp)
+    app.register_blueprint(field_devices_api.bp)
     app.register_blueprint(openapi.bp)
     return app

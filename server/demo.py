@@ -102,6 +102,7 @@ def load_demo(services) -> int:
             written += demo_activity.alerts(services, village, index, now)
     written += demo_activity.review_cases(services, villages)
     written += demo_activity.photo_reuse(services, villages, now)
+    written += demo_activity.phones(services, cadres, now)
     return written
 
 

@@ -240,3 +240,28 @@ def photo_reuse(services, villages: list[str], now: datetime) -> int:
     results = db.bulk_docs(docs)
     photo_jobs(services, village, results, docs)
     return sum(1 for r in results if r.get("ok"))
+
+
+def phones(services, cadres: dict[str, str], now: datetime) -> int:
+    """A phone for every demo cadre, as the registry keeps it after its syncs: most uploaded
+    everything, one in four still holds records (since a few hours), one app too old to say."""
+    from models.device_status import apply_status
+    written = 0
+    for n, (village, username) in enumerate(sorted(cadres.items())):
+        seen = now - timedelta(minutes=4 + n % 6 * 23 + n // 6 * 3)
+        contact = iso(seen)
+        doc = {"_id": f"device:demo-{username}", "type": "device", "schema_version": 1,
+               "device_id": f"demo-{username}", "username": username, "village_code": village,
+               "first_seen": iso(now - 20 * DAY), "last_contact": contact, "last_pull": contact,
+               "platform": "android-13", "app_version": "1.4.0" if n % 7 else "1.2.0"}
+        if n % 7:  # 1.2.0 does not report what it holds
+            pending = 3 + n % 5 if n % 4 == 1 else 0
+            since = iso(seen - timedelta(hours=2 + n % 5)) if pending else None
+            apply_status(doc, {"pending": pending, "refused": 1 if n % 8 == 1 else 0,
+                               "local_seq": str(400 + n)}, contact)
+            if pending:
+                doc["holding_since"] = since
+        if services.devices.db.get_or_none(doc["_id"]) is None:
+            services.devices.db.put(doc)
+            written += 1
+    return written

@@ -169,3 +169,73 @@ def test_api_401_has_no_browser_challenge(provisioned, client, path):
                                                "device_id": "web-1"})
     assert wrong.status_code == 401 and "WWW-Authenticate" not in wrong.headers
     assert client.get("/sync/441226101201/").headers["WWW-Authenticate"].startswith("Basic")
+
+
+OTHER_TOWN_FILES = ("code,name,level,parent\n441226102000,官圩镇,town,441226000000\n"
+                    "441226102201,官圩村,village,441226102000\n",
+                    "username,display_name,role,jurisdiction,phone,password\n"
+                    "wu.gx,吴国祥,cadre,441226102201,13807580009,\n")
+
+
+def phone_syncs(client, username: str, device_id: str, village: str, pending: int | None) -> None:
+    """A cadre's phone logs in and syncs once, saying what it still holds (device contract §8)."""
+    logged = client.post("/api/v1/login", json={"username": username, "password": "device-pass-1",
+                                                "device_id": device_id, "app_version": "1.4.0"})
+    assert logged.status_code == 200, logged.get_json()
+    headers = {**auth(username, logged.get_json()["token"]), "X-Device-Id": device_id,
+               "X-App-Version": "1.4.0"}
+    if pending is not None:
+        headers.update({"X-Device-Pending": str(pending), "X-Device-Refused": "0",
+                        "X-Device-Seq": "17"})
+    assert client.get(f"/sync/{village}/", headers=headers).status_code == 200
+
+
+def test_the_device_list_shows_what_each_phone_still_holds_within_the_callers_villages(
+        quiet, client, runner, tmp_path):
+    places, people = tmp_path / "j.csv", tmp_path / "a.csv"
+    places.write_text(OTHER_TOWN_FILES[0], encoding="utf-8")
+    people.write_text(OTHER_TOWN_FILES[1], encoding="utf-8")
+    assert runner.invoke("provision", str(places), str(people)).exit_code == 0
+    quiet.directory.reset_password("wu.gx", "device-pass-1")
+    phone_syncs(client, "chen.zq", "dev-aaaa0001", VILLAGE, 3)
+    phone_syncs(client, "li.xy", "dev-aaaa0002", "441226101202", 0)
+    phone_syncs(client, "wu.gx", "dev-bbbb0001", "441226102201", 5)
+    client.post("/api/v1/login", json={"username": "huang.jh", "password": PASS,
+                                       "device_id": "web-official-1"})  # an official's browser
+
+    town = client.get("/api/v1/field-devices", headers=auth("huang.jh")).get_json()
+    assert [d["device_id"] for d in town["devices"]] == ["dev-aaaa0001", "dev-aaaa0002"]
+    assert (town["total"], town["holding"], town["pages"]) == (2, 1, 1)
+    assert town["villages"] == [{"code": VILLAGE, "name": "新圩村"},
+                                {"code": "441226101202", "name": "古蓬村"}]
+    first, second = town["devices"]
+    assert (first["display_name"], first["village_name"], first["town_name"]) == ("陈志强", "新圩村",
+                                                                                 "新圩镇")
+    assert first["pending_at_last_contact"] == 3 and first["holds_work"] is True
+    assert first["holding_since"] and first["app_version"] == "1.4.0" and first["last_contact"]
+    assert second["pending_at_last_contact"] == 0 and second["all_uploaded_at"]
+    assert second["holds_work"] is False
+    # attack: a town official asks for another town's village, or passes a town as the village
+    for village in ("441226102201", "441224101201"):
+        refused = client.get(f"/api/v1/field-devices?village={village}", headers=auth("huang.jh"))
+        assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+    for bad in ("441226102000", "4412261012010", "../x", "44122610120%00"):
+        answer = client.get(f"/api/v1/field-devices?village={bad}", headers=auth("huang.jh"))
+        assert answer.status_code == 400 and answer.get_json()["messages"]["zh"], bad
+    other = client.get("/api/v1/field-devices", headers=auth("ma.other")).get_json()
+    assert [d["device_id"] for d in other["devices"]] == ["dev-bbbb0001"]
+    # the county sees its towns, holding first (longest first); one village; paged
+    county = client.get("/api/v1/field-devices", headers=auth("liang.lj")).get_json()
+    assert [d["device_id"] for d in county["devices"]] == ["dev-aaaa0001", "dev-bbbb0001",
+                                                           "dev-aaaa0002"]
+    one = client.get(f"/api/v1/field-devices?village={VILLAGE}", headers=auth("liang.lj")).get_json()
+    assert [d["device_id"] for d in one["devices"]] == ["dev-aaaa0001"]
+    paged = client.get("/api/v1/field-devices?per_page=2&page=2", headers=auth("liang.lj")).get_json()
+    assert [d["device_id"] for d in paged["devices"]] == ["dev-aaaa0002"] and paged["pages"] == 2
+    holding = client.get("/api/v1/field-devices?holding=1", headers=auth("liang.lj")).get_json()
+    assert {d["device_id"] for d in holding["devices"]} == {"dev-aaaa0001", "dev-bbbb0001"}
+    # cadres never list devices here, not even their own village's
+    for cadre in ("chen.zq", "wu.gx"):
+        assert client.get("/api/v1/field-devices",
+                          headers=auth(cadre, "device-pass-1")).status_code == 403
+    assert client.get("/api/v1/field-devices?page=x", headers=auth("huang.jh")).status_code == 400
