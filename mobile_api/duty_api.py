@@ -60,6 +60,8 @@ def list_rosters():
             "leader": person(roster["leader"]) if roster.get("leader") else None,
             "mediators": roster.get("mediators") or [],
             "updated_at": roster.get("updated_at"), "updated_by": roster.get("updated_by"),
+            "updated_by_name": person(roster["updated_by"])["display_name"]
+            if roster.get("updated_by") else None,
             "nobody_on_duty": not on_duty, "answered_by": [person(n) for n in answered_by],
             "answered_by_source": source,
             "eligible": [person(n) for n in router.officials_of(code)],

@@ -130,13 +130,20 @@ def _in_terms(docs: list[dict]) -> list[dict]:
     directory = services().directory
     names = {code: place.name for code, place in directory.jurisdictions().items()}
     deciders = {doc.get("decided_by") for doc in docs if doc.get("decided_by")}
-    people = {name: (directory.account(name) or {}).get("display_name") or name for name in deciders}
+    authors = {c["author"]["username"] for doc in docs for c in doc.get("candidates") or []
+               if isinstance(c, dict) and isinstance(c.get("author"), dict)
+               and isinstance(c["author"].get("username"), str)}
+    people = {name: (directory.account(name) or {}).get("display_name") or name
+              for name in deciders | authors}
     answered = []
     for doc in docs:
         entry = in_peoples_terms({k: v for k, v in doc.items() if k != "_rev"}, names,
                                  services().reconciliation)
         if doc.get("decided_by"):
             entry["terms"]["decided_by_name"] = people[doc["decided_by"]]
+        entry["terms"]["author_names"] = {name: people[name] for name in authors & {
+            (c.get("author") or {}).get("username") for c in doc.get("candidates") or []
+            if isinstance(c, dict) and isinstance(c.get("author"), dict)}}
         answered.append(mask_identity_numbers(entry))
     return answered
 

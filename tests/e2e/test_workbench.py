@@ -33,6 +33,22 @@ def no_overflow(result: dict) -> None:
     wide = {page: px for page, px in result["overflow"].items() if px > 0}
     assert not wide, f"wider than 390 px: {wide}"
     assert result["challenges"] == []  # no 401 asked the browser for credentials
+    no_leaks(result)  # no raw catalogue key, placeholder or code on any page photographed
+
+
+def no_leaks(result: dict) -> None:
+    assert result["leaks"] == {}, result["leaks"]
+
+
+def people_words(services) -> list[str]:
+    """People's own data the pages show as it is (names of places, people, households)."""
+    words = {place.name for place in services.directory.jurisdictions().values()}
+    words |= {a.get("display_name") or "" for a in services.directory.account_docs().values()}
+    for code in services.directory.villages():
+        db = services.couch.database(services.names.village(code))
+        for doc in db.docs_with_prefix("household:"):
+            words |= {doc["head"]["name"], *(m.get("name") or "" for m in doc.get("members") or [])}
+    return sorted(w for w in words if w)
 
 
 def seed_alerts(services, count: int, minutes_ago: float) -> None:
@@ -64,7 +80,7 @@ def test_a_township_official_calls_back_and_closes_the_case(provisioned, live_se
     no_overflow(result)
     assert result["login_title"] == "领导端工作台"
     assert result["wrong_password_error"] == "用户名或密码错误"
-    assert result["nav"] == ["预警", "复核", "农户"]  # a township official: no rosters, no reports
+    assert result["nav"] == ["预警", "复核", "农户", "设备"]  # a township official: no rosters, no reports
     assert result["second_tab_logged_in"] is True
     assert result["live_text"].endswith("实时")
     assert result["filed_status"] == 201 and result["appeared_after_ms"] < 5000
@@ -99,7 +115,7 @@ def test_a_county_official_puts_someone_on_duty(provisioned, live_server, shots)
         "official": {"username": "liang.lj", "password": PASSWORD}, "on_duty": "huang.jh",
         "mediator": {"name": "冯调解", "phone": "13800000003"}})
     no_overflow(result)
-    assert result["nav"] == ["预警", "值班表", "复核", "农户", "报表"]
+    assert result["nav"] == ["预警", "值班表", "复核", "农户", "设备", "报表"]
     assert "新圩镇" in result["duty_warning"] and "无人值班" in result["duty_warning"]
     assert "无人值班" in result["nobody_text"] and "黄建华" in result["nobody_text"]
     assert result["on_duty_text"].startswith("黄建华")
@@ -191,3 +207,81 @@ def test_a_township_official_finds_households(provisioned, live_server, shots):
     assert result["by_status_total"] == f"共找到 {expected} 户"
     assert len(set(result["by_status_labels"])) == 1 and "新圩村" in result["page_text"]
     assert not any(h["head"]["id_number"] in result["page_text"] for h in households)
+
+
+@pytest.mark.e2e
+def test_the_workbench_in_english_from_login_to_reports(provisioned, live_server, shots):
+    add_officials(provisioned)
+    seed(provisioned)  # a disagreement, duplicates: the review queue has work
+    provisioned.alerts.router.save_roster(TOWN, ["huang.jh"], "zhou.tl", "test", [
+        {"name": "梁调解", "phone": "13800000001"}])
+    seed_alerts(provisioned, 3, minutes_ago=30)
+    provisioned.devices.claim("dev-e0e0e001", "chen.zq", VILLAGE, "android-13", "1.4.0")
+    provisioned.devices.record("dev-e0e0e001", "pull", "chen.zq", VILLAGE, None, "1.4.0",
+                               {"pending": 2, "refused": 0, "local_seq": "9"})
+    request = {"village_code": VILLAGE, "applicant": {"name": "何永明", "phone": "13926611234"},
+               "other_parties": [{"name": "何志强", "relation": "邻居"}],
+               "category": "land_forest", "description": "两户林地边界有争议，对方砍伐桉树。",
+               "urgency": "urgent", "amount_in_dispute_fen": 1_200_000}
+    data_words = people_words(provisioned) + [
+        "何永明", "何志强", "邻居", "梁调解", request["description"], mediation_request()["description"],
+        *(f"罗{'桂芳伟明海燕永红'[n % 8]}{n:02d}" for n in range(3))]
+    notes = {"ack": "Called the applicant; meeting at the village office tomorrow.",
+             "agreement": "Both agree the boundary stone stands; He plants ten trees.",
+             "resolve": "Closed after the visit."}
+    result = run_page_script("workbench.js", {
+        "flow": "english", "base": live_server, "shots": shots, "request": request, "notes": notes,
+        "official": {"username": "huang.jh", "password": PASSWORD},
+        "county": {"username": "liang.lj", "password": PASSWORD},
+        "data_words": data_words}, timeout=300)
+    no_overflow(result)  # and no Chinese text left but people's own data
+    assert result["login_title"] == "Officials' workbench" or result["login_title"].isascii()
+    assert result["wrong_password_error"] == "Wrong username or password"
+    assert result["wrong_password_error_zh"] == "用户名或密码错误"
+    assert result["nav"] == ["Alerts", "Review", "Households", "Phones"]
+    assert result["county_nav"] == ["Alerts", "Rosters", "Review", "Households", "Phones", "Reports"]
+    assert result["filed_status"] == 201 and result["detail_call"] == "tel:13926611234"
+    assert "Other parties: 何志强" in result["card_text"] and "¥12,000.00" in result["card_text"]
+    assert result["confirm_buttons"] == ["Cancel", "Confirm"]
+    assert result["outcome_text"] == "Agreement reached" or result["outcome_text"].isascii()
+    assert notes["ack"] in result["timeline_text"] and notes["agreement"] in result["timeline_text"]
+    assert result["report_header"] and all(h.isascii() for h in result["report_header"])
+    assert result["html_lang"] == "en"
+    stored = [a for a in provisioned.alerts.store.scan(["town", TOWN], "resolved")]
+    assert len(stored) == 1 and stored[0]["agreement"] == notes["agreement"]
+
+
+@pytest.mark.e2e
+def test_a_township_official_sees_what_each_phone_still_holds(provisioned, live_server, shots):
+    provisioned.directory.reset_password("huang.jh", PASSWORD)
+    registry = provisioned.devices
+    for n in range(22):  # 22 more cadres of 新圩村: three pages of phones with chen.zq and li.xy
+        provisioned.directory.add_account({"username": f"cadre.{n:02d}", "display_name": f"村干部{n:02d}",
+                                           "role": "cadre", "jurisdiction": VILLAGE}, "device-pass-1")
+        registry.claim(f"dev-c0c0{n:04d}", f"cadre.{n:02d}", VILLAGE, "android-13", "1.4.0")
+        registry.record(f"dev-c0c0{n:04d}", "pull", f"cadre.{n:02d}", VILLAGE, None, "1.4.0",
+                        {"pending": 0, "refused": 0, "local_seq": "5"})
+    registry.claim("dev-a1a1a1a1", "chen.zq", VILLAGE, "android-13", "1.4.0")
+    registry.record("dev-a1a1a1a1", "pull", "chen.zq", VILLAGE, None, "1.4.0",
+                    {"pending": 3, "refused": 1, "local_seq": "41"})
+    registry.claim("dev-b2b2b2b2", "li.xy", OTHER_VILLAGE, "ios", "1.3.0")  # never reported
+    registry.claim("dev-d3d3d3d3", "wu.other", "441226102201", "ios", "1.4.0")  # no such cadre here
+    result = run_page_script("workbench.js", {
+        "flow": "devices", "base": live_server, "shots": shots,
+        "official": {"username": "huang.jh", "password": PASSWORD},
+        "village": OTHER_VILLAGE, "village_count": 1})
+    no_overflow(result)
+    assert result["nav"] == ["预警", "复核", "农户", "设备"]
+    assert result["summary"] == "共 24 台设备，其中 1 台有未上传记录"
+    first = result["first_page"][0]
+    assert first["id"] == "dev-a1a1a1a1" and first["title"] == "陈志强 · 新圩村"
+    assert first["state"] == "⚠ 还有 3 条未上传" and "1 条被退回待更正" in first["text"]
+    assert first["since"].startswith("自") and first["since"].endswith("起有未上传记录")
+    assert first["ago"] == "刚刚" and result["ago_after"] == "20分钟前"  # the minutes tick
+    assert "应用版本：1.4.0" in first["text"] and "新圩镇" in first["text"]
+    assert [c["state"] for c in result["first_page"][1:]] == ["✓ 全部已上传"] * 19
+    assert result["page_info"] == "第 1 / 2 页，共 24 条" and len(result["second_page"]) == 4
+    assert [c["id"] for c in result["village_page"]] == ["dev-b2b2b2b2"]
+    assert result["village_page"][0]["state"] == "未报告上传情况（应用版本较旧）"
+    assert [c["id"] for c in result["holding_page"]] == ["dev-a1a1a1a1"]
+    assert "dev-d3d3d3d3" not in {c["id"] for c in result["first_page"] + result["second_page"]}

@@ -13,6 +13,7 @@ const routes = [
   {path: '/rosters', component: () => import('./views/RostersView.vue'), meta: {roles: COUNTY_AND_CITY}},
   {path: '/review', component: () => import('./views/ReviewView.vue')},
   {path: '/households', component: () => import('./views/HouseholdsView.vue')},
+  {path: '/devices', component: () => import('./views/DevicesView.vue')},
   {path: '/reports', component: () => import('./views/ReportsView.vue'), meta: {roles: COUNTY_AND_CITY}},
   {path: '/:rest(.*)', redirect: '/'},
 ];

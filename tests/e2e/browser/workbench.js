@@ -8,6 +8,8 @@
 // Every page is checked for horizontal overflow at 390 px and photographed (input.shots).
 'use strict';
 const {run} = require('./harness');
+// a text that starts with one of the catalogue's sections and a dot is a key left raw
+const SECTIONS = Object.keys(require('../../../models/catalogue/en.json'));
 
 const PHONE = {width: 390, height: 844};
 const LAPTOP = {width: 1280, height: 800};
@@ -16,9 +18,43 @@ async function overflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
 
+// What a person must never read on a page: a catalogue key (`wb.alerts.call`), a placeholder
+// left unfilled (`{n}`), a code (`agreement_reached`, a 12-digit division code) and, on an
+// English page, any Chinese text or punctuation other than the people's own data (names,
+// places, what they wrote: input.data_words) and the language switch ("中文").
+async function leaks(page, input) {
+  return page.evaluate(({sections, dataWords}) => {
+    const english = document.documentElement.lang === 'en';
+    const texts = [document.body.innerText];
+    for (const el of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
+      for (const attr of ['placeholder', 'aria-label', 'title']) {
+        if (el.getAttribute(attr) && !el.closest('[data-test=lang]')) texts.push(el.getAttribute(attr));
+      }
+    }
+    let text = texts.join('\n');
+    for (const el of document.querySelectorAll('[data-test=lang]')) text = text.split(el.innerText.trim()).join(' ');
+    const found = [];
+    const look = (kind, pattern) => { for (const m of text.matchAll(pattern)) found.push(`${kind}: ${m[0]}`); };
+    look('key', new RegExp(`\\b(?:${sections.join('|')})\\.[a-z_]+(?:\\.[a-z0-9_]+)*`, 'g'));
+    look('placeholder', /\{[a-z_]+\}/g);
+    look('code', /\b[a-z]+(?:_[a-z0-9]+)+\b/g);
+    look('division code', /\b\d{12}\b/g);
+    if (english) {
+      for (const word of [...dataWords].sort((a, b) => b.length - a.length)) text = text.split(word).join(' ');
+      for (const m of text.matchAll(/.{0,12}[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+.{0,12}/g)) {
+        found.push(`chinese: ${m[0]}`);
+      }
+    }
+    return found;
+  }, {sections: SECTIONS, dataWords: input.data_words || []});
+}
+
 async function shot(page, input, out, name) {
   const size = page.viewportSize();
   if (size.width === PHONE.width) out.overflow[name] = await overflow(page);
+  out.leaks = out.leaks || {};
+  const found = await leaks(page, input);
+  if (found.length) out.leaks[`${name}-${size.width}`] = found;
   if (input.shots) {
     await page.screenshot({path: `${input.shots}/${name}-${size.width}.png`, fullPage: true});
   }
@@ -281,8 +317,159 @@ async function householdsFlow(input, page, out) {
   await shot(page, input, out, 'households');
 }
 
+// the workbench in English from the login on: a township official's call-back flow, the review
+// queue, households and phones; then a county official's reports and rosters. Every page at
+// phone and laptop size (shot() records what leaks: Chinese text, keys, codes)
+async function bothSizes(page, input, out, name) {
+  await shot(page, input, out, name);
+  await page.setViewportSize(LAPTOP);
+  await page.waitForTimeout(300);
+  await shot(page, input, out, name);
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(200);
+}
+
+async function openTab(page, label, screen) {
+  await page.click(`.wb-tabbar .van-tabbar-item:has-text("${label}")`);
+  await page.waitForSelector(`[data-screen=${screen}]`);
+  await settled(page);
+}
+
+async function englishFlow(input, page, out) {
+  await page.goto(`${input.base}/officials`);
+  await page.waitForSelector('#username');
+  await page.click('[data-test=lang]');
+  out.login_title = (await page.textContent('h1')).trim();
+  await page.fill('#username', input.official.username);
+  await page.fill('#password', 'not-the-password');
+  await page.press('#password', 'Enter');  // Enter signs in, as the button does
+  await page.waitForSelector('[data-test=login-error]', {timeout: 10000});
+  out.wrong_password_error = (await page.textContent('[data-test=login-error]')).trim();
+  await page.click('[data-test=lang]');  // the error follows the language, both ways
+  out.wrong_password_error_zh = (await page.textContent('[data-test=login-error]')).trim();
+  await page.click('[data-test=lang]');
+  await bothSizes(page, input, out, 'en-login');
+  await page.fill('#password', input.official.password);
+  await page.press('#password', 'Enter');
+  await page.waitForSelector('[data-screen=alerts]', {timeout: 15000});
+  await settled(page);
+  out.nav = await page.$$eval('.wb-tabbar .van-tabbar-item', (items) => items.map((i) => i.textContent.trim()));
+  await page.waitForSelector('[data-test=live].live', {timeout: 10000});
+  const filed = await fetch(`${input.base}/api/v1/public/mediation-requests`, {
+    method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(input.request)});
+  out.filed_status = filed.status;
+  const card = `[data-test=alert-card]:has-text("${input.request.applicant.name}")`;
+  await page.waitForSelector(card, {timeout: 15000});
+  await page.waitForTimeout(3000);  // the toast "New mediation request" has gone
+  out.card_text = (await page.textContent(card)).replace(/\s+/g, ' ');
+  await bothSizes(page, input, out, 'en-alerts');
+  await page.click(`${card} [data-test=applicant]`);
+  await page.waitForSelector('[data-screen=alert] [data-test=actions]', {timeout: 15000});
+  await settled(page);
+  out.detail_call = await page.getAttribute('[data-screen=alert] .detail-head [data-test=call]', 'href');
+  await bothSizes(page, input, out, 'en-alert-detail');
+  await page.fill('#ack-note', input.notes.ack);
+  await page.click('[data-test=acknowledge]');
+  await page.waitForSelector('[data-test=state]:has-text("In progress")', {timeout: 10000});
+  await page.click('[data-test=mediator-0]');
+  await page.click('[data-test=assign]');
+  await page.waitForSelector('[data-test=mediator]', {timeout: 10000});
+  await page.click('[data-test=outcome-agreement_reached]');
+  await page.fill('#agreement', input.notes.agreement);
+  await page.fill('#resolve-note', input.notes.resolve);
+  await page.click('[data-test=resolve]');
+  await page.waitForSelector('.van-dialog__confirm');
+  out.confirm_buttons = await page.$$eval('.van-dialog__footer button', (b) => b.map((x) => x.textContent.trim()));
+  await shot(page, input, out, 'en-resolve-confirm');
+  await page.click('.van-dialog__confirm');
+  await page.waitForSelector('[data-test=state]:has-text("Resolved")', {timeout: 10000});
+  await page.waitForTimeout(2500);  // the toast has gone
+  out.outcome_text = (await page.textContent('[data-test=outcome]')).trim();
+  out.timeline_text = (await page.textContent('[data-test=timeline]')).replace(/\s+/g, ' ');
+  await bothSizes(page, input, out, 'en-alert-resolved');
+  await page.goto(`${input.base}/officials#/`);
+  await page.waitForSelector('[data-test=alert-list]');
+  await settled(page);
+  await bothSizes(page, input, out, 'en-alerts-after');
+  await openTab(page, 'Review', 'review');
+  await bothSizes(page, input, out, 'en-review');
+  await openTab(page, 'Households', 'households');
+  await page.waitForSelector('[data-screen=households] [data-test=total]');
+  await bothSizes(page, input, out, 'en-households');
+  await openTab(page, 'Phones', 'devices');
+  await page.waitForSelector('[data-test=summary]');
+  await bothSizes(page, input, out, 'en-devices');
+  await page.click('[data-test=logout]');
+  await page.waitForSelector('#login-button');
+  await page.fill('#username', input.county.username);
+  await page.fill('#password', input.county.password);
+  await page.click('#login-button');
+  await page.waitForSelector('[data-screen=alerts]', {timeout: 15000});
+  await settled(page);
+  out.county_nav = await page.$$eval('.wb-tabbar .van-tabbar-item', (items) => items.map((i) => i.textContent.trim()));
+  await openTab(page, 'Rosters', 'rosters');
+  await bothSizes(page, input, out, 'en-rosters');
+  await openTab(page, 'Review', 'review');
+  await bothSizes(page, input, out, 'en-review-county');
+  for (const tab of ['Possible duplicates', 'Records to correct']) {
+    await page.click(`.van-tab:has-text("${tab}")`);
+    await page.waitForTimeout(300);
+    await shot(page, input, out, `en-review-${tab.split(' ')[0].toLowerCase()}`);
+  }
+  await openTab(page, 'Reports', 'reports');
+  await page.waitForSelector('[data-test=report-table]', {timeout: 15000});
+  await page.waitForTimeout(500);
+  out.report_header = await page.$$eval('[data-test=report-table] th', (th) => th.map((x) => x.textContent.trim()));
+  await bothSizes(page, input, out, 'en-report-coverage');
+  for (const tab of await page.$$eval('[data-screen=reports] .van-tab', (tabs) => tabs.map((t) => t.textContent.trim()))) {
+    await page.click(`[data-screen=reports] .van-tab:has-text("${tab}")`);
+    await page.waitForSelector('[data-test=report-table]', {timeout: 15000});
+    await page.waitForTimeout(500);
+    await shot(page, input, out, `en-report-${tab.split(' ')[0].toLowerCase()}`);
+  }
+  out.html_lang = await page.evaluate(() => document.documentElement.lang);
+}
+
+// the phones of a township's villages: what each still holds, the minutes since the last
+// contact (ticking), pages of 20
+async function devicesFlow(input, page, out) {
+  await loginAs(page, input, out, input.official, false);
+  out.nav = await page.$$eval('.wb-tabbar .van-tabbar-item', (items) => items.map((i) => i.textContent.trim()));
+  await openTab(page, '设备', 'devices');
+  await page.waitForSelector('[data-test=summary]');
+  out.summary = (await page.textContent('[data-test=summary]')).trim();
+  const cards = () => page.$$eval('[data-test=device]', (all) => all.map((c) => ({
+    id: c.dataset.id, title: c.querySelector('h2').textContent.trim(),
+    state: c.querySelector('[data-test=upload-state]').textContent.trim(),
+    since: c.querySelector('[data-test=holding-since]')?.textContent.trim() || null,
+    ago: c.querySelector('[data-test=contact-ago]')?.textContent.trim() || null,
+    text: c.textContent.replace(/\s+/g, ' ')})));
+  out.first_page = await cards();
+  out.page_info = (await page.textContent('[data-test=page-info]').catch(() => '')).trim();
+  await shot(page, input, out, 'devices');
+  await page.clock.fastForward(20 * 60 * 1000);
+  await page.waitForFunction((before) => document.querySelector('[data-test=contact-ago]').textContent.trim() !== before,
+                             out.first_page[0].ago, {timeout: 5000});
+  out.ago_after = (await page.textContent('[data-test=contact-ago]')).trim();
+  await page.click('[data-test=next]');
+  await page.waitForFunction(() => document.querySelector('[data-test=page-info]')?.textContent.includes('第 2'));
+  out.second_page = await cards();
+  await page.selectOption('[data-test=village]', input.village);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test=device]').length <= n, input.village_count,
+                             {timeout: 10000});
+  await page.waitForTimeout(300);
+  out.village_page = await cards();
+  await page.selectOption('[data-test=village]', '');
+  await page.click('[data-test=holding-only]');
+  await page.waitForTimeout(800);
+  out.holding_page = await cards();
+  await page.setViewportSize(LAPTOP);
+  await shot(page, input, out, 'devices');
+  await page.setViewportSize(PHONE);
+}
+
 const FLOWS = {alerts: alertsFlow, county: countyFlow, review: reviewFlow, reports: reportsFlow,
-               households: householdsFlow};
+               households: householdsFlow, english: englishFlow, devices: devicesFlow};
 
 run(async (input, page, out) => {
   out.overflow = {};
@@ -291,6 +478,6 @@ run(async (input, page, out) => {
     if (response.status() === 401 && response.headers()['www-authenticate']) out.challenges.push(response.url());
   });
   page.on('dialog', (dialog) => { out.steps.push(`dialog: ${dialog.message()}`); dialog.dismiss(); });
-  if (input.flow === 'alerts') await page.clock.install();
+  if (['alerts', 'devices'].includes(input.flow)) await page.clock.install();
   await FLOWS[input.flow](input, page, out);
 });

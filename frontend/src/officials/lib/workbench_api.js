@@ -2,6 +2,7 @@
 // the token no longer holds: the session asks for the password again (never the browser's popup:
 // /api answers 401 without WWW-Authenticate).
 import {api, ApiError} from '../../lib/api.js';
+import {t} from '../../i18n.js';
 import {deviceId} from '../../lib/ids.js';
 import {credentials} from '../../lib/session.js';
 import {useSession} from '../../stores/session.js';
@@ -15,6 +16,10 @@ export async function call(path, options = {}) {
     return await api(path, {...options, deviceId: deviceId(), auth: credentials(session.current)});
   } catch (err) {
     if (err.status === 401) session.requirePassword();
+    // no network, or an answer without our JSON error (a proxy's page): a sentence, not
+    // "TypeError: Failed to fetch" or "http_502"
+    if (err.status === 0) err.message = t('wb.network_error');
+    else if (!err.body?.messages) err.message = t('wb.server_error', {status: err.status});
     throw err;
   }
 }
@@ -47,6 +52,10 @@ export const review = {
                                 {method: 'POST', json: {reason}}),
 };
 
+export const fieldDevices = {
+  list: (params) => call(`/api/v1/field-devices${query(params)}`),
+};
+
 export const reports = {
   get: (name, params) => call(`/api/v1/reports/${name}${query(params)}`),
 };
@@ -56,9 +65,18 @@ export async function download(path, filename) {
   const session = useSession();
   const {username, secret} = credentials(session.current);
   const bytes = new TextEncoder().encode(`${username}:${secret}`);
-  const response = await fetch(path, {headers: {
-    Authorization: `Basic ${btoa(String.fromCharCode(...bytes))}`, 'X-Device-Id': deviceId()}});
-  if (!response.ok) throw new ApiError(response.status, 'download_failed');
+  let response;
+  try {
+    response = await fetch(path, {headers: {
+      Authorization: `Basic ${btoa(String.fromCharCode(...bytes))}`, 'X-Device-Id': deviceId()}});
+  } catch {
+    throw new ApiError(0, 'network', t('wb.network_error'));
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw new ApiError(response.status, body?.error || 'download_failed',
+                       body?.message || t('wb.server_error', {status: response.status}), body);
+  }
   const named = /filename\*=UTF-8''([^;]+)/.exec(response.headers.get('Content-Disposition') || '');
   const link = document.createElement('a');
   link.href = URL.createObjectURL(await response.blob());
