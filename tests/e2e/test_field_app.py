@@ -171,6 +171,14 @@ def test_a_quarantined_and_a_refused_record_show_their_reasons(provisioned, vill
     assert village_roster.get_or_none(result["refused_id"]) is None  # refused: only on the phone
     assert "未能上传：服务器拒收" in result["refused"] and "文档属于其他村" in result["refused"]
     assert "这条记录仍保存在本机，没有丢失" in result["refused"]
+    # the request's status says what the server said, not 已受理 (detail and list)
+    assert result["refused_status"].startswith("未通过：") and "文档属于其他村" in result["refused_status"]
+    by_name = {row["title"].split(" · ")[0]: row for row in result["list_status"]}
+    refused, quarantined = by_name["拒收测试"], by_name["何永明"]
+    assert (refused["status"], refused["tag"]) == ("refused", "未通过")
+    assert "文档属于其他村" in refused["text"]
+    assert (quarantined["status"], quarantined["tag"]) == ("quarantined", "待更正")
+    assert quarantined["text"].startswith("待更正：") and "身份证号码校验位错误" in quarantined["text"]
 
 
 @pytest.mark.e2e
@@ -381,3 +389,16 @@ def test_households_are_created_and_edited_and_returned_records_corrected(provis
     # 6. English
     assert "Applicant's ID number" in result["english_feedback"]
     assert "Please fill in Head of household's name" in result["english_errors"]
+
+
+@pytest.mark.e2e
+def test_the_forms_fit_phones_360_to_430_wide(provisioned, village_roster, live_server):
+    """Visit, mediation and household forms at 360, 390 and 430 px: no placeholder or label cut
+    off (measured in the page with each box's font); screenshots 14-<form>-<width>.png."""
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
+    shots.mkdir(parents=True, exist_ok=True)
+    spec = {"base": live_server, "shots": str(shots), "search": "梁国强", "widths": [360, 390, 430],
+            "cadre": {"username": "chen.zq", "password": "device-pass-1"}}
+    result = run_page_script("field_layout.js", spec, timeout=240)
+    assert result["measured"] > 30  # the forms' fields were there to measure
+    assert result["cut"] == [], json.dumps(result["cut"], ensure_ascii=False)

@@ -49,6 +49,15 @@ async function feedback(input, page, out) {
   await page.waitForSelector('[data-test="refused-notice"]', {timeout: 60000});
   out.refused = (await page.textContent('[data-test="refused-notice"]')).replace(/\s+/g, ' ').trim();
   await shot(page, input, '10-record-refused');
+  // the status comes from what the server said, in the detail and in the list (not 已受理)
+  out.refused_status = (await page.textContent('[data-test="mediation-status"] .van-cell__value')).replace(/\s+/g, ' ').trim();
+  await page.evaluate(() => { location.hash = '#/mediation'; });
+  await page.waitForSelector('[data-screen="mediation-list"] [data-test="mediation-row"]');
+  out.list_status = await page.$$eval('[data-test="mediation-row"]', (rows) => rows.map((row) => ({
+    status: row.dataset.status, tag: row.querySelector('[data-test="mediation-status"]').textContent.trim(),
+    text: row.querySelector('[data-test="mediation-status-text"]')?.textContent.replace(/\s+/g, ' ').trim() ?? null,
+    title: row.querySelector('.van-cell__title span')?.textContent.trim()})));
+  await shot(page, input, '10-mediation-list-statuses');
   await page.click('.van-tabbar-item:nth-child(3)');
   await page.waitForSelector('[data-screen="sync"]');
   out.sync_summary = (await page.textContent('[data-test="sync-summary"]')).replace(/\s+/g, ' ').trim();
