@@ -62,6 +62,7 @@ def test_a_cadre_records_offline_and_everything_reaches_the_server(provisioned, 
     shots = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "field-app"
     shots.mkdir(parents=True, exist_ok=True)
     spec = {"base": live_server, "cadre": {"username": "chen.zq", "password": "device-pass-1"},
+            "official": {"username": "huang.jh", "password": "device-pass-1"},
             "search": "梁国强", "photo": str(photo), "shots": str(shots),
             "visit": {"indicators": {"food_secured": "true", "clothing_secured": "true",
                                      "compulsory_education": "true", "basic_medical": "true",
@@ -98,6 +99,9 @@ def test_a_cadre_records_offline_and_everything_reaches_the_server(provisioned, 
     assert request["source"]["channel"] == "cadre_device" and request["source"]["cadre"] == "chen.zq"
     alert = _eventually(lambda: provisioned.alerts.store.get(alert_id(request["_id"])))
     assert alert is not None and alert["village_code"] == VILLAGE
+    # and on the town official's page: the workbench lists it with the phone to call
+    assert "何永明" in result["official_card"] and result["official_call"] == "tel:13926611234"
+    assert "13926611234" in result["official_detail"] and "两户林地边界有争议" in result["official_detail"]
     assert not list(village_roster.docs_with_prefix("feedback:"))  # nothing was quarantined
 
     devices = [d for d in provisioned.devices.devices() if d.get("username") == "chen.zq"]

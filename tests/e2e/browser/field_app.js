@@ -2,7 +2,7 @@
 // reload (the service worker serves the app), record a visit with a photo and a mediation
 // request, reload again (still pending), go online and wait until everything is uploaded.
 'use strict';
-const {run} = require('./harness');
+const {run, newPhone} = require('./harness');
 
 const shot = (page, input, name) => page.screenshot({path: `${input.shots}/${name}.png`, fullPage: true});
 const pendingText = (page) => page.textContent('[data-test="pending-count"]');
@@ -103,4 +103,22 @@ async function fieldWork(input, page, out) {
   out.last_sync = (await page.textContent('[data-test="last-sync"] .van-cell__value')).trim();
   out.steps.push('uploaded after going online');
   await shot(page, input, '6-sync-online');
+
+  // the other end: the town official's workbench (another browser: officials do not share a
+  // cadre's) shows the request with the applicant's phone to call
+  const official = await newPhone(context.browser(), out);
+  await official.goto(`${input.base}/officials`);
+  await official.waitForSelector('#username');
+  await official.fill('#username', input.official.username);
+  await official.fill('#password', input.official.password);
+  await official.click('#login-button');
+  await official.waitForSelector('[data-screen=alerts]', {timeout: 15000});
+  const card = `[data-test=alert-card]:has-text("${input.request.name}")`;
+  await official.waitForSelector(card, {timeout: 30000});
+  out.official_card = (await official.textContent(card)).replace(/\s+/g, ' ').trim();
+  out.official_call = await official.getAttribute(`${card} [data-test=call]`, 'href');
+  await official.click(`${card} [data-test=applicant]`);
+  await official.waitForSelector('[data-screen=alert] [data-test=actions]', {timeout: 15000});
+  out.official_detail = (await official.textContent('[data-screen=alert]')).replace(/\s+/g, ' ').trim();
+  await shot(official, input, '7-official-sees-the-request');
 }
