@@ -145,3 +145,82 @@ def test_a_worker_killed_mid_way_neither_misses_nor_repeats(quiet, webhook, cli_
     assert set(keys) == expected  # none missed, none invented
     # at most the one POST in flight at the kill is repeated, under the same key
     assert len(keys) - len(set(keys)) <= 1
+
+
+def _handover_windows(events: list[tuple[str, float]], handover_s: float, interval_s: float
+                      ) -> list[tuple[float, float]]:
+    """When the workers' views may disagree: from a join until the joiner's handover is over and
+    everyone has read two more beats; from a leave until everyone has read two more beats."""
+    return [(at, at + (handover_s if kind == "join" else 0.0) + 2 * interval_s)
+            for kind, at in events]
+
+
+@pytest.mark.cluster_proxy(changes_lag_s=0.3)
+def test_deliveries_flowing_while_a_worker_joins_and_another_leaves(quiet, webhook, cluster_couch):
+    """Measured: sends per idempotency key while deliveries flow and the membership changes
+    twice (w2 joins, then w1 leaves cleanly). The figure goes in docs/alerts.md."""
+    from support.alerting import configure
+    from sync.feeds.heartbeat import leave
+    interval = 0.5
+    # requests are written past the gateway: a full pass every second sees them (the gateway's
+    # audit records would name their villages at once)
+    configure(quiet, heartbeat_interval_s=interval, heartbeat_stale_s=3.0, full_pass_s=1.0)
+    webhook.delay_s = 0.05  # a send takes a while: some are in flight when ownership moves
+    other = build_services(quiet.settings)
+    one, two = Worker(quiet, worker_id="w1"), Worker(other, worker_id="w2")
+    stops = {"w1": threading.Event(), "w2": threading.Event()}
+    errors: list[Exception] = []
+
+    def work(worker: Worker) -> None:
+        try:
+            while not stops[worker.worker_id].is_set():
+                worker.run_once()  # its heartbeat, its share of the alert duties, merges
+                stops[worker.worker_id].wait(0.1)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+    requests, events = [], []
+    threads = {"w1": threading.Thread(target=work, args=(one,))}
+    threads["w1"].start()
+    started = time.monotonic()
+    for n in range(32):  # a request every 0.25 s for 8 s
+        if n == 8:  # at 2 s the second worker joins
+            events.append(("join", time.monotonic()))
+            threads["w2"] = threading.Thread(target=work, args=(two,))
+            threads["w2"].start()
+        if n == 20:  # at 5 s the first leaves as a stopping worker does
+            stops["w1"].set()
+            threads["w1"].join(30)
+            leave(quiet.state_db, "w1")
+            events.append(("leave", time.monotonic()))
+        request = mediation_request(village=("441226101201", "441226101202")[n % 2])
+        bypass_write(quiet, request)
+        requests.append(request)
+        time.sleep(max(0.0, started + (n + 1) * 0.25 - time.monotonic()))
+    webhook.wait_for(len(requests), timeout=60)
+    time.sleep(2 * interval)  # any late repeat has arrived
+    stops["w2"].set()
+    threads["w2"].join(30)
+    assert not errors, errors
+    windows = _handover_windows(events, one.membership.handover_s, interval)
+    sends: dict[str, list[float]] = {}
+    for post in webhook.accepted():
+        sends.setdefault(post["headers"]["X-Fieldsync-Delivery"], []).append(post["at"])
+    inside = outside = 0
+    for times in sends.values():
+        for repeat in sorted(times)[1:]:
+            if any(start <= repeat <= end for start, end in windows):
+                inside += 1
+            else:
+                outside += 1
+    print(f"handover [{cluster_couch.name}]: {len(requests)} requests, "
+          f"{sum(map(len, sends.values()))} webhook sends, {len(sends)} keys; duplicate sends "
+          f"inside a handover window: {inside}, outside: {outside}; windows "
+          f"{[(round(a - started, 2), round(b - started, 2)) for a, b in windows]} s")
+    assert len(sends) == len(requests)  # every alert delivered
+    assert outside == 0  # a repeat only ever inside a handover, under the same key
+    # and one record per request and per delivery (what a cluster doubled is merged)
+    run_until_idle(two)
+    stored = quiet.alerts.store.db.all_docs(include_docs=True, conflicts=True)["rows"]
+    assert [row["id"] for row in stored if row["doc"].get("_conflicts")] == []
+    assert len([r for r in stored if r["id"].startswith("alert:")]) == len(requests)
+    other.alerts.close()

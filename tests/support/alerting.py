@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,7 @@ class WebhookReceiver:
                     failing = receiver.fail_left > 0
                     receiver.fail_left -= 1 if failing else 0
                     receiver.posts.append({
+                        "at": time.monotonic(),  # when it arrived (the handover measurements)
                         "headers": dict(self.headers), "body": body, "json": json.loads(body),
                         "signed": verify_signature(receiver.secret, body,
                                                    self.headers.get("X-Fieldsync-Signature", "")),
