@@ -59,6 +59,7 @@ class Sighting:
     earliest: float
     latest: float
     leaving: bool = False
+    starting: bool = False  # alive, but its start-up checks run: no share of the work yet
 
 
 def observe(seen: dict[str, Sighting], beats: list[dict], wall_now: float, mono_now: float,
@@ -73,10 +74,10 @@ def observe(seen: dict[str, Sighting], beats: list[dict], wall_now: float, mono_
         beat_at = float(beat.get("beat_at") or 0)
         started = beat.get("started_at")
         age_at_beat = max(0.0, beat_at - float(beat_at if started is None else started))
-        leaving = bool(beat.get("leaving"))
+        flags = {"leaving": bool(beat.get("leaving")), "starting": bool(beat.get("starting"))}
         old = seen.get(worker)
         if old is not None and old.beat_at == beat_at:
-            found[worker] = Sighting(beat_at, age_at_beat, old.earliest, old.latest, leaving)
+            found[worker] = Sighting(beat_at, age_at_beat, old.earliest, old.latest, **flags)
             continue
         if old is not None:  # a new beat since the last read: written in between
             earliest, latest = max(read_before, old.latest), mono_now
@@ -90,15 +91,17 @@ def observe(seen: dict[str, Sighting], beats: list[dict], wall_now: float, mono_
                 earliest = latest = mono_now - stale_s + min(grace_s, stale_s)
             else:
                 earliest = latest = -float("inf")
-        found[worker] = Sighting(beat_at, age_at_beat, earliest, latest, leaving)
+        found[worker] = Sighting(beat_at, age_at_beat, earliest, latest, **flags)
     return found
 
 
 def settled(seen: dict[str, Sighting], mono_now: float, stale_s: float, handover_s: float,
             me: str | None = None, my_age: float | None = None) -> list[str]:
     """The members: live heartbeats whose handover is over (all live ones when none is over
-    yet: workers that all just started). Others' age is the most it can be, `my_age` exact."""
-    live = {w: s for w, s in seen.items() if mono_now - s.latest < stale_s and not s.leaving}
+    yet: workers that all just started; never one still `starting`). Others' age is the most
+    it can be, `my_age` exact."""
+    live = {w: s for w, s in seen.items()
+            if mono_now - s.latest < stale_s and not s.leaving and not s.starting}
 
     def age(worker: str, sighting: Sighting) -> float:
         if worker == me and my_age is not None:

@@ -128,3 +128,22 @@ def test_a_dead_workers_share_passes_on_whatever_the_clocks(clocks):
     for owned in _run(clocks, [behind, reader], 80, beating=[behind, reader]):
         assert not (owned["w-behind"] & owned["w-reader"])
     assert owned["w-behind"] and owned["w-reader"]
+
+
+def test_a_worker_still_starting_up_is_given_no_share(clocks):
+    db = StateDb()
+    old = Worker(clocks, db, "w-old", skew=0.0)
+    old.beat()
+    clocks.mono += 100
+
+
+    def beat_starting():  # what Worker.heartbeat writes during its start-up checks
+        db.beats["w-starting"] = {"worker_id": "w-starting", "beat_at": clocks.time(),
+                                  "started_at": None, "starting": True}
+    for tick in range(120):  # two minutes of start-up checks
+        clocks.mono += 1.0
+        if tick % 10 == 0:
+            old.beat()
+            beat_starting()
+        assert old.owned() == set(KEYS), tick
+
