@@ -245,6 +245,7 @@ def test_the_workbench_in_english_from_login_to_reports(provisioned, live_server
     assert result["confirm_buttons"] == ["Cancel", "Confirm"]
     assert result["outcome_text"] == "Agreement reached" or result["outcome_text"].isascii()
     assert notes["ack"] in result["timeline_text"] and notes["agreement"] in result["timeline_text"]
+    assert result["resolution_note"] == notes["resolve"]  # the note of 办结 in the facts too
     assert result["report_header"] and all(h.isascii() for h in result["report_header"])
     assert result["html_lang"] == "en"
     stored = [a for a in provisioned.alerts.store.scan(["town", TOWN], "resolved")]

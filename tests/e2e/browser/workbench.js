@@ -385,6 +385,7 @@ async function englishFlow(input, page, out) {
   await page.waitForSelector('[data-test=state]:has-text("Resolved")', {timeout: 10000});
   await page.waitForTimeout(2500);  // the toast has gone
   out.outcome_text = (await page.textContent('[data-test=outcome]')).trim();
+  out.resolution_note = (await page.textContent('[data-test=resolution-note]')).trim();
   out.timeline_text = (await page.textContent('[data-test=timeline]')).replace(/\s+/g, ' ');
   await bothSizes(page, input, out, 'en-alert-resolved');
   await page.goto(`${input.base}/officials#/`);
