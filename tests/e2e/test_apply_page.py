@@ -31,6 +31,9 @@ def test_a_villager_files_and_follows_a_request(inbox_only, live_server):
     assert result["labels"][:2] == ["所在镇（街道）*", "所在村（社区）*"]
     assert result["empty_problem"] == "还有内容需要填写或更正，请查看红色提示"
     assert "请填写所在村（社区）" in result["empty_errors"]  # the one town is preselected
+    # an empty phone is asked for, not called badly formatted (it said 手机号应为11位数字… before)
+    assert "请填写您的手机号" in result["empty_errors"]
+    assert "手机号应为11位数字，以1开头" not in result["empty_errors"]
     assert result["villages"] == ["新圩村", "古蓬村"]
     receipt = result["filed"]["receipt"]
     assert result["receipt_shown"] == result["prefilled"] == receipt
