@@ -9,6 +9,8 @@ pouchdb-server and reproduces what a 3-node CouchDB 3.x cluster (q=2, n=3) did t
   revision (`_bulk_docs` with `new_edits: false`) and answered **202 Accepted** with an `ok`
   body, as the cluster does when the two writes reach different nodes first. The document is
   really left in conflict; which revision wins is CouchDB's deterministic choice, so either.
+  Two identical edits of one parent are one revision (CouchDB derives a revision id from the
+  parent and the body): answered 202 with the winner's rev, no conflict.
 - **a `_changes` that lags a write**: with `changes_lag_s`, a `_changes` read answers as if
   the writes of the last `changes_lag_s` seconds were not there yet (the feed stops before the
   first such change; `last_seq` points there, so a later read lists them).
