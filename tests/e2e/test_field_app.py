@@ -234,6 +234,8 @@ def test_two_phones_edit_one_household_offline_and_both_show_the_merge(provision
     assert spec["a"]["notes"] in result["a_after_decision"]
     assert result["a_told_after_decision"].startswith("备注已审核") and \
         f"审核结果：{spec['a']['notes']}" in result["a_told_after_decision"]
+    assert result["a_told_in_english"].startswith("Notes: reviewed"), result["a_told_in_english"]
+    assert f"Decision: {spec['a']['notes']}" in result["a_told_in_english"]
 
 
 @pytest.mark.e2e

@@ -84,4 +84,10 @@ async function twoDevices(input, pageA, pageB, out) {
   out.a_after_decision = (await pageA.textContent('[data-screen="household"]')).replace(/\s+/g, ' ');
   out.a_told_after_decision = (await pageA.textContent('[data-test="disagreement-notice"]')).replace(/\s+/g, ' ').trim();
   await shot(pageA, input, '12-two-devices-decided-a');
+  // the same notice in English (the cadre's language setting)
+  await pageA.evaluate(() => localStorage.setItem('fieldsync-lang', 'en'));
+  await pageA.reload();
+  await pageA.waitForSelector('[data-test="disagreement-notice"][data-resolved="true"]');
+  out.a_told_in_english = (await pageA.textContent('[data-test="disagreement-notice"]')).replace(/\s+/g, ' ').trim();
+  await shot(pageA, input, '12-two-devices-decided-a-en');
 }
