@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import queue
 import time
+from collections import OrderedDict
 
 from flask import Blueprint, Response, request, stream_with_context
 
@@ -27,8 +28,21 @@ HEARTBEAT_S = 15.0
 RECHECK_S = 2.0  # how often a quiet stream checks that its account and token still hold
 
 
+_encoded: OrderedDict[tuple, str] = OrderedDict()  # an event each open stream sends: encoded once
+ENCODED_KEPT = 256
+
+
 def _event(name: str, doc: dict) -> str:
-    return f"event: {name}\nid: {doc['_id']}\ndata: {json.dumps(doc, ensure_ascii=False)}\n\n"
+    key = (name, doc["_id"], doc.get("_rev"))
+    text = _encoded.get(key)
+    if text is None:
+        text = f"event: {name}\nid: {doc['_id']}\ndata: {json.dumps(doc, ensure_ascii=False)}\n\n"
+        if key[2] is None:  # not a stored revision (the `ended` event): never kept
+            return text
+        _encoded[key] = text
+        while len(_encoded) > ENCODED_KEPT:
+            _encoded.popitem(last=False)
+    return text
 
 
 @bp.get("/alerts/stream")

@@ -1,19 +1,30 @@
-"""`GET /healthz`: is CouchDB reachable and is a worker alive? 200 when both, else 503."""
+"""`GET /healthz`: is CouchDB reachable and is a worker alive? 200 when both, else 503.
+
+The check itself (two CouchDB round trips) runs in the background, at most once per
+CHECK_EVERY_S: a request answers from the latest finished check at once, so a load balancer's
+probe never waits behind a busy CouchDB, and a thousand probes cost one check. A check that has
+not finished for OVERDUE_S (CouchDB hangs) makes the answer 503 `check_overdue` rather than an
+old "ok". Only the very first request of a process waits for a check.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import threading
+import time
+
+from flask import Blueprint, current_app, jsonify
 
 from mobile_api.context import services
 from sync.couch.client import CouchError
 from sync.feeds.heartbeat import freshest_age
 
 bp = Blueprint("health", __name__)
+CHECK_EVERY_S = 1.0
+OVERDUE_S = 10.0
+PROBE_KEY = "fieldsync_health"
 
 
-@bp.get("/healthz")
-def healthz():
-    """Report CouchDB reachability and the age of the freshest worker heartbeat."""
-    svc = services()
+def check(svc) -> dict:
+    """CouchDB reachability and the age of the freshest worker heartbeat, now."""
     report: dict = {"couchdb": {"ok": False}, "worker": {"ok": False, "heartbeat_age_s": None}}
     try:
         info = svc.couch.info()
@@ -26,6 +37,59 @@ def healthz():
                             "stale_after_s": stale}
     except CouchError as exc:
         report["couchdb"]["error"] = exc.error
+    return report
+
+
+class HealthProbe:
+    """The latest finished check, refreshed by one background check at a time."""
+
+    def __init__(self, svc):
+        self.svc = svc
+        self._lock = threading.Lock()
+        self._report: dict | None = None
+        self._checked_at = 0.0   # monotonic time the latest finished check started
+        self._running = False
+
+    def _refresh(self) -> None:
+        started = time.monotonic()
+        try:
+            report = check(self.svc)
+        finally:
+            with self._lock:
+                self._running = False
+        with self._lock:
+            if started >= self._checked_at:
+                self._report, self._checked_at = report, started
+
+    def report(self) -> dict:
+        """The report to answer with (the first call of a process checks in the foreground)."""
+        with self._lock:
+            report, age = self._report, time.monotonic() - self._checked_at
+            start = report is not None and age >= CHECK_EVERY_S and not self._running
+            first = report is None and not self._running
+            if start or first:
+                self._running = True
+        if first:
+            self._refresh()
+            with self._lock:
+                report, age = self._report, time.monotonic() - self._checked_at
+        elif start:
+            threading.Thread(target=self._refresh, daemon=True, name="healthz-check").start()
+        if report is None:  # the first check is still running in another request
+            report, age = {"couchdb": {"ok": False, "error": "check_pending"},
+                           "worker": {"ok": False, "heartbeat_age_s": None}}, 0.0
+        elif age > OVERDUE_S:
+            report = {**report, "couchdb": {"ok": False, "error": "check_overdue"}}
+        return {**report, "checked_s_ago": round(age, 1)}
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report CouchDB reachability and the age of the freshest worker heartbeat."""
+    probe = current_app.extensions.get(PROBE_KEY)
+    if probe is None:
+        probe = current_app.extensions.setdefault(PROBE_KEY, HealthProbe(services()))
+    report = probe.report()
     healthy = report["couchdb"]["ok"] and report["worker"]["ok"]
     report["status"] = "ok" if healthy else "unhealthy"
     return jsonify(report), 200 if healthy else 503

@@ -96,7 +96,8 @@ class Services:
         """The sync gateway with its after-write hooks, in the order they run."""
         # waking the village's held longpolls first (it costs nothing), then the alert path: a
         # township official must hear of a request within seconds
-        watch = ChangeWatch(self.couch, self.names, recheck=self._recheck)
+        watch = ChangeWatch(self.couch, self.names, recheck=self._recheck,
+                            max_villages=self.settings.max_held_longpolls)
         hooks = [watch.after_write, self.mediation_intake.after_write, self.audit.record_writes,
                  self.quarantine.after_write, self.photo_desk.enqueue, self._record_push]
         return SyncGateway(self.couch, self.names, gateway_limits(self.settings),

@@ -12,18 +12,23 @@ The worker class adds what gunicorn's gevent worker lacks (docs/decisions.md, se
   connection closes after the same time);
 - every read or write of a connection (a request body, a response to a client that stopped
   reading) that makes no progress for FIELDSYNC_IO_TIMEOUT_S drops the connection.
+CPU-bound work that would stop every connection of the worker for its duration runs in a small
+pool of OS threads instead of on the gevent loop: the scrypt password checks (50 ms each,
+hashlib releases the GIL), through the authenticator's `run_blocking`.
 """
 from gevent import monkey
 
 monkey.patch_all()
 
 import logging  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 
 import gevent  # noqa: E402
 from gunicorn.app.base import BaseApplication  # noqa: E402
 from gunicorn.workers.base_async import AsyncWorker  # noqa: E402
 from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
+from gevent.threadpool import ThreadPool  # noqa: E402
 
 from server.config import Settings  # noqa: E402
 
@@ -89,6 +94,15 @@ def gunicorn_options(settings: Settings) -> dict:
     }
 
 
+def offload_password_checks(services) -> ThreadPool:
+    """Password hashing of this worker in OS threads, one per core (each check holds 16 MiB:
+    more threads would only queue on the cores and cost memory). A pool of its own: gevent's
+    hub pool also resolves host names, which must not wait behind a burst of logins."""
+    pool = ThreadPool(max(1, os.cpu_count() or 1))
+    services.authenticator.run_blocking = pool.apply
+    return pool
+
+
 class WebApplication(BaseApplication):
     """gunicorn, configured from Settings; each worker builds the Flask app after forking."""
 
@@ -101,10 +115,12 @@ class WebApplication(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        from mobile_api.context import EXTENSION_KEY
         from server.app import create_app
         from server.cli import _limit_malloc_arenas, _record_start
         _limit_malloc_arenas()
         app = create_app(self.settings)
+        offload_password_checks(app.extensions[EXTENSION_KEY])
         _record_start(app)
         return app
 

@@ -1,6 +1,9 @@
 """Live alert changes for the officials' page: one longpoll on the alerts database per
-process, fanned out to every open stream (each stream gets a bounded queue). Open streams are
-held requests: budgets per process and per account (sync/budgets.py)."""
+process, fanned out to the open streams (each stream gets a bounded queue): an alert to every
+stream (each shows those of its jurisdiction), a delivery only to its recipient's streams (with
+200 officials' pages open, handing each of an alert's deliveries to all of them cost more than
+everything else a push does). Open streams are held requests: budgets per process and per
+account (sync/budgets.py)."""
 from __future__ import annotations
 
 import logging
@@ -72,12 +75,15 @@ class LiveFeed:
                 continue
             since = page.last_seq
             with self._lock:
-                subscribers = list(self._subscribers)
+                subscribers = list(self._subscribers.items())
             for change in page.results:
                 doc = change.get("doc")
                 if not doc or doc.get("type") not in ("alert", "delivery"):
                     continue
-                for subscriber in subscribers:
+                recipient = doc.get("recipient") if doc["type"] == "delivery" else None
+                for subscriber, account in subscribers:
+                    if recipient is not None and account != recipient:
+                        continue
                     try:
                         subscriber.put_nowait(doc)
                     except queue.Full:  # a stuck client loses events, not the others

@@ -327,6 +327,8 @@ class CouchServer:
     iam_token_url: str = IAM_TOKEN_URL
     # what this process saw: `accepted` (202 writes), `rate_limited` (429s), `retried` (any retry)
     counters: Counter = field(default_factory=Counter, repr=False)
+    # connections kept open for reuse; more at once are opened and closed after use
+    pool_size: int = 64
 
     def __post_init__(self) -> None:
         clean, user, password = split_credentials(self.url)
@@ -342,10 +344,19 @@ class CouchServer:
         # no proxy or netrc lookups from the environment on every request: CouchDB is reached
         # directly (FIELDSYNC_COUCHDB_URL), and the lookups cost measurable CPU per request
         self.session.trust_env = False
-        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=64)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=self.pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._counter_lock = threading.Lock()
+
+    def with_own_pool(self, pool_size: int) -> "CouchServer":
+        """The same server and credentials over a connection pool of its own: for requests
+        held open for long (feeds), which would otherwise take the shared pool's connections."""
+        other = CouchServer(self.url, self.username, self.password, self.timeout, self.retry,
+                            iam_api_key=self.iam_api_key, iam_token_url=self.iam_token_url,
+                            counters=self.counters, pool_size=pool_size)
+        other._counter_lock = self._counter_lock  # one set of counters, one lock
+        return other
 
     def count(self, name: str) -> None:
         """Add one to a counter (thread-safe)."""

@@ -13,6 +13,10 @@ the same answer as a wrong password. A password that verified recently is rememb
 minutes per source address, keyed by the stored hash (a password reset forgets it): repeated
 requests of a device that syncs with its password cost no CouchDB request; a stranger's guesses
 from another address never meet the entry, and a wrong password from the same address drops it.
+
+The scrypt call goes through `run_blocking(function, args)`: the web process (server/serve.py)
+hands it to a small pool of OS threads (scrypt releases the GIL), so a check costs the waiting
+request 50 ms and every other connection nothing; elsewhere it is a plain call.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Callable
 
 from models.accounts import hash_password, verify_password
 from models.hierarchy import is_within
@@ -96,11 +101,17 @@ class _VerifiedPasswords:
                 self._entries.popitem(last=False)
 
 
+def run_here(function: Callable[..., Any], args: tuple) -> Any:
+    """Run a blocking call in the calling thread (the default of Authenticator.run_blocking)."""
+    return function(*args)
+
+
 class Authenticator:
     """Checks Basic credentials (password or device token) against the directory."""
 
-    def __init__(self, directory: Directory, secret_key: str, throttle: LoginThrottle):
-        self.directory, self.throttle = directory, throttle
+    def __init__(self, directory: Directory, secret_key: str, throttle: LoginThrottle,
+                 run_blocking: Callable[[Callable[..., Any], tuple], Any] = run_here):
+        self.directory, self.throttle, self.run_blocking = directory, throttle, run_blocking
         self.accounts = AccountCache(directory.db)
         self.tokens = TokenSigner(secret_key)
         self._verified = _VerifiedPasswords()
@@ -108,7 +119,7 @@ class Authenticator:
     @cached_property
     def _dummy_hash(self) -> str:
         """What an unknown username's password is checked against (same cost as a real one)."""
-        return hash_password(secrets.token_urlsafe(16))
+        return self.run_blocking(hash_password, (secrets.token_urlsafe(16),))
 
     def issue_token(self, account: dict, device_id: str | None, now: float | None = None) -> str:
         """A signed token naming the account, its token generation, the device and an expiry."""
@@ -135,7 +146,7 @@ class Authenticator:
             attempt = self.throttle.reserve(username, source)
         except Locked as exc:
             raise AccessDenied(429, "account_locked", retry_after=exc.retry_after) from None
-        right = verify_password(password, stored or self._dummy_hash)
+        right = self.run_blocking(verify_password, (password, stored or self._dummy_hash))
         if not (right and account and stored):
             self._verified.forget(username, source)
             try:

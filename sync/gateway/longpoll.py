@@ -6,6 +6,11 @@ the gevent web server), and the gateway's own writes wake the village at once (`
 A woken device answers from a normal, non-held `_changes` read from its own `since`, so upstream
 connections grow with active villages, not with devices (docs/api.md, "Live sync").
 
+The watchers' upstream longpolls go over a connection pool of their own, as large as the held
+budget (no more villages can have waiters): held for up to `poll_s` each, they would otherwise
+take the shared pool's connections from every other request, which then opens and closes a
+connection per request.
+
 Every waiter's principal is checked again every `recheck_s` by one sweeper (the account cache
 makes it a dictionary lookup): a disabled account's or revoked token's held requests end within
 seconds, not at the end of their wait.
@@ -85,8 +90,9 @@ class ChangeWatch:
 
     def __init__(self, couch: CouchServer, names: DatabaseNames,
                  recheck: Callable[[Principal], None] | None = None,
-                 poll_s: float = 25.0, recheck_s: float = 2.0):
+                 poll_s: float = 25.0, recheck_s: float = 2.0, max_villages: int = 5000):
         self.couch, self.names, self.recheck = couch, names, recheck
+        self.feeds = couch.with_own_pool(max_villages)
         self.poll_s, self.recheck_s = poll_s, recheck_s
         self._watches: dict[str, VillageWatch] = {}
         self._lock = threading.Lock()
@@ -177,7 +183,7 @@ class ChangeWatch:
                     continue
                 watch.upstream = True
                 try:
-                    page = self.couch.json("GET", path, idempotent=False, timeout=(
+                    page = self.feeds.json("GET", path, idempotent=False, timeout=(
                         5.0, self.poll_s + 5.0), params={"feed": "longpoll", "since": since,
                                                          "timeout": int(self.poll_s * 1000)})
                 except Timeout:  # a server that ignores `timeout` (pouchdb-server): no change
