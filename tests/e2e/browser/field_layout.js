@@ -1,5 +1,5 @@
 // The field app's forms at the widths of the phones cadres carry (360, 390 and 430 px): every
-// placeholder and every label fits its box (measured with the box's own font), and a screenshot
+// placeholder, every label and every value an edit form shows fits its box (measured with the box's own font), and a screenshot
 // of each form at each width (the test's input.shots) to look at.
 'use strict';
 const {runWithShot, loginCadre, shot} = require('./harness');
@@ -50,6 +50,14 @@ function measure() {
     const room = inner(el);
     // a textarea wraps its placeholder; a one-line input cuts it
     if (el.tagName === 'INPUT' && need > room + 0.5) cut.push({what: 'placeholder', text: el.placeholder, need, room});
+  }
+  // a stored value shown in an edit form (an address, an identity number) must be read whole
+  for (const el of document.querySelectorAll('input.van-field__control')) {
+    if (!el.value || el.offsetParent === null) continue;
+    measured += 1;
+    const need = textWidth(el, el.value);
+    const room = inner(el);
+    if (need > room + 0.5) cut.push({what: 'value', text: el.value, need, room});
   }
   for (const el of document.querySelectorAll('.van-field__label label, .van-field__label span')) {
     if (el.offsetParent === null) continue;
