@@ -29,7 +29,7 @@ import requests
 
 import bench.gateway_push
 from bench.gateway_push import PASSWORD, Setup, cadre_of, visit_template
-from bench.concurrency import worker_pid
+from bench.harness import worker_pid
 from bench.harness import PROJECT_ROOT, Options, RssSampler, clean_up, log, machine, now_iso, status_kb
 
 NAME = "bulk_memory"

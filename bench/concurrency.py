@@ -31,7 +31,7 @@ from pathlib import Path
 import requests
 
 from bench.harness import (PROJECT_ROOT, Options, RssSampler, clean_up, cpu_seconds, log, machine,
-                           now_iso, terminate)
+                           now_iso, terminate, worker_pid)
 from bench.gateway_push import PASSWORD, TOWN, cadre_of, provisioning_file
 from models.provisioning import parse_json
 from server.bootstrap import build_services
@@ -41,9 +41,10 @@ from sync.directory.provisioning import apply_plan, ensure_server_databases, pla
 
 NAME = "concurrency"
 TITLE = "held longpolls, alert streams and half-open connections on one web process"
-FULL = {"villages": 50, "held": 2000, "streams": 200, "half_open": 1000, "push_devices": 20,
-        "pushes_each": 100, "settle_s": 20}
-QUICK = {"villages": 10, "held": 300, "streams": 30, "half_open": 100, "push_devices": 5,
+# `live` of the `held` longpolls are real PouchDB live replications (bench/live_devices.js)
+FULL = {"villages": 50, "held": 2000, "live": 200, "streams": 200, "half_open": 1000,
+        "push_devices": 20, "pushes_each": 100, "settle_s": 20}
+QUICK = {"villages": 10, "held": 300, "live": 30, "streams": 30, "half_open": 100, "push_devices": 5,
          "pushes_each": 20, "settle_s": 8}
 OFFICIALS = 10
 
@@ -55,14 +56,6 @@ def provisioning(villages: list[str]) -> str:
                           "role": "town_official", "jurisdiction": TOWN, "password": PASSWORD}
                          for n in range(OFFICIALS)]
     return json.dumps(data, ensure_ascii=False)
-
-
-def worker_pid(master: int) -> int | None:
-    try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    except OSError:
-        return None
-    return int(children[0]) if children else None
 
 
 def upstream_connections(pid: int, couch_port: int) -> int:
@@ -90,6 +83,59 @@ def upstream_connections(pid: int, couch_port: int) -> int:
             if fields[3] == "01" and remote_port == couch_port and fields[9] in inodes:
                 count += 1
     return count
+
+
+def p99(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1) if ordered else None
+
+
+def probe_healthz(url: str, stop: threading.Event, limit: int = 100_000) -> list[float]:
+    """Milliseconds of `GET /healthz`, one every 0.1 s on a kept connection, until `stop` (or
+    `limit` samples); a failed probe counts as its time-out (10 s)."""
+    times: list[float] = []
+    with requests.Session() as session:
+        while not stop.is_set() and len(times) < limit:
+            started = time.monotonic()
+            try:
+                session.get(f"{url}/healthz", timeout=10)
+                times.append((time.monotonic() - started) * 1000)
+            except requests.RequestException:
+                times.append(10_000.0)
+            stop.wait(0.1)
+    return times
+
+
+def profiler(pid: int, out: Path) -> subprocess.Popen | None:
+    """py-spy sampling the web worker for the whole load (--profile), if it is installed."""
+    spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists():
+        log("--profile: py-spy is not installed in this virtualenv (pip install py-spy)")
+        return None
+    return subprocess.Popen([str(spy), "record", "--nonblocking", "-p", str(pid), "-r", "50", "-f", "raw",
+                             "-o", str(out), "-d", "3600"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def write_profile(spy: subprocess.Popen, raw: Path) -> None:
+    """Stop py-spy; bench/results/concurrency.profile.txt: functions by samples (own, inclusive)."""
+    spy.send_signal(2)  # SIGINT: py-spy writes what it sampled
+    spy.wait(timeout=60)
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines() if raw.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        frames, n = stack.split(";"), int(count)
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    lines = [f"py-spy, 50 Hz, web worker: {total} samples (busy samples only)", "", "own:"]
+    lines += [f"{n:6d}  {f}" for f, n in sorted(own.items(), key=lambda kv: -kv[1])[:40]]
+    lines += ["", "inclusive:"]
+    lines += [f"{n:6d}  {f}" for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:80]]
+    (PROJECT_ROOT / "bench" / "results" / f"{NAME}.profile.txt").write_text("\n".join(lines) + "\n")
 
 
 def login(url: str, username: str, device: str) -> str:
@@ -142,15 +188,25 @@ def run(options: Options) -> dict:
                              for code in villages],
                 "officials": [{"user": f"bench.o{n}", "token": login(url, f"bench.o{n}", f"web-{n}")}
                               for n in range(OFFICIALS)]}
-        peak = {"upstream": 0}
+        upstream: list[int] = []
+        loads: list[float] = [os.getloadavg()[0]]
         stop = threading.Event()
 
         def count_upstream() -> None:
             while not stop.is_set():
-                peak["upstream"] = max(peak["upstream"], upstream_connections(pid, embedded.port))
+                upstream.append(upstream_connections(pid, embedded.port))
+                if len(upstream) % 10 == 0:
+                    loads.append(os.getloadavg()[0])
                 stop.wait(0.5)
         counter = threading.Thread(target=count_upstream, daemon=True)
         counter.start()
+        spy = profiler(pid, tmp / "profile.txt") if options.profile else None
+        idle_healthz = probe_healthz(url, threading.Event(), limit=50)  # the floor, nothing held
+        probe_stop = threading.Event()
+        healthz_ms: list[float] = []
+        prober = threading.Thread(target=lambda: healthz_ms.extend(probe_healthz(url, probe_stop)),
+                                  daemon=True)
+        prober.start()
         cpu_before = {"web": cpu_seconds(pid), "couchdb": cpu_seconds(embedded.child.process.pid)}
         started, children_before = time.monotonic(), os.times()
         with RssSampler({"web": pid}, interval=0.5) as rss:
@@ -158,7 +214,11 @@ def run(options: Options) -> dict:
                                   input=json.dumps(spec), capture_output=True, text=True,
                                   timeout=3600, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
         stop.set()
+        probe_stop.set()
+        prober.join(timeout=30)
         wall = time.monotonic() - started
+        if spy is not None:
+            write_profile(spy, tmp / "profile.txt")
         cpu = {name: round(((cpu_seconds(p) or 0) - (cpu_before[name] or 0)) / wall, 2)
                for name, p in (("web", pid), ("couchdb", embedded.child.process.pid))}
         after = os.times()  # the load client, reaped: its CPU is now in our children's times
@@ -167,6 +227,11 @@ def run(options: Options) -> dict:
                                    / wall, 2)
         sys.stderr.write(load.stderr[-3000:])
         measured = json.loads(load.stdout)
+        # /healthz as a monitor sees it: from this process, not from the load client's busy loop
+        measured["healthz_p99_ms_from_load_client"] = measured.pop("healthz_p99_ms")
+        measured["healthz_p99_ms"] = p99(healthz_ms)
+        measured["healthz_samples"] = len(healthz_ms)
+        measured["healthz_idle_p99_ms"] = p99(idle_healthz)
         result = {
             "name": NAME, "title": TITLE, "measured_at": now_iso(), "machine": machine(),
             "quick": options.quick, "load": figures, "server": (
@@ -174,14 +239,18 @@ def run(options: Options) -> dict:
                 "gunicorn + FieldsyncWorker (gevent), 1 worker") + "; embedded pouchdb-server",
             **measured,
             "held": figures["held"], "rss_mb": rss.peak_mb("web"),
-            "upstream_connections": peak["upstream"], "villages_with_waiters": len(villages),
-            "pouchdb_live_replications": 0, "cpu_cores_used": cpu,
+            "upstream_connections": max(upstream, default=0),
+            "upstream_connections_median": sorted(upstream)[len(upstream) // 2] if upstream else 0,
+            "villages_with_waiters": len(villages),
+            "pouchdb_live_replications": measured["live_ready"], "cpu_cores_used": cpu,
+            "load_average_1m": {"start": loads[0], "max": max(loads), "end": os.getloadavg()[0]},
             "load_average_at_end": os.getloadavg(),
             "expected_alerts_per_stream": len(villages) + figures["push_devices"] * figures["pushes_each"],
         }
         statuses = measured["statuses"]
         result["held_503"] = statuses.get("longpoll_503", 0)
         result["met"] = bool(result["held_503"] == 0 and measured["missed_wakes"] == 0
+                             and measured["live_ready"] >= figures["live"]
                              and (measured["woken_p99_s"] or 99) <= 2.0
                              and measured["push_p99_ratio"] <= 2.0
                              and (measured["healthz_p99_ms"] or 1e9) <= 100
@@ -191,10 +260,12 @@ def run(options: Options) -> dict:
             f"held {figures['held']} longpolls over {len(villages)} villages, {figures['streams']} "
             f"streams, {figures['half_open']} half-open; 503s: {result['held_503']}",
             f"woken p99 {measured['woken_p99_s']} s ({measured['woken']} woken, "
-            f"{measured['missed_wakes']} missed)",
+            f"{measured['missed_wakes']} missed; of them {measured['live_woken']} PouchDB live "
+            f"replications, p99 {measured['live_woken_p99_s']} s)",
             f"push p99 {measured['loaded_push_p99_s']} s loaded vs {measured['baseline_push_p99_s']} s "
             f"baseline: ratio {measured['push_p99_ratio']}",
-            f"/healthz p99 {measured['healthz_p99_ms']} ms; web RSS {result['rss_mb']} MB; upstream "
+            f"/healthz p99 {measured['healthz_p99_ms']} ms (nothing held: "
+            f"{measured['healthz_idle_p99_ms']} ms); web RSS {result['rss_mb']} MB; upstream "
             f"connections {result['upstream_connections']} (villages with waiters {len(villages)})",
             f"alerts seen by every stream: {measured['alerts_seen_by_every_stream']} of "
             f"{result['expected_alerts_per_stream']}"]

@@ -2,15 +2,17 @@
 requests from one client process): `python -m bench.concurrency_load < spec.json > result.json`.
 
 Phases: baseline pushes with nothing held; then half-open connections, officials' streams and
-device longpolls (each re-polls from its last_seq, as PouchDB's live pull does); a write to each
-village in turn, timing how long each of its held longpolls takes to answer; the same pushes
-again under that load. /healthz is sampled throughout.
+device longpolls: `live` of them real PouchDB live replications (bench/live_devices.js, one
+node process), the rest re-polling from their last_seq here, as PouchDB's live pull does; a
+write to each village in turn, timing how long each of its held longpolls and each live
+replica takes to get it; the same pushes again under that load. /healthz is sampled throughout.
 """
 from gevent import monkey
 
 monkey.patch_all()
 
 import json  # noqa: E402
+import os  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -19,6 +21,7 @@ from collections import Counter, defaultdict  # noqa: E402
 
 import gevent  # noqa: E402
 import requests  # noqa: E402
+from gevent import subprocess  # noqa: E402
 from gevent.pool import Pool  # noqa: E402
 
 from models.examples import example  # noqa: E402
@@ -43,15 +46,18 @@ class Load:
         self.stream_alerts: list[set] = []
         self.running = True
         self.held_started = 0
+        self.live_seen: dict[str, list[float]] = defaultdict(list)  # doc id -> unix times seen
+        self.live_ready = 0
+        self.live_errors: Counter = Counter()
 
     @staticmethod
     def auth(user: str, token: str) -> dict:
         """A device token as the Basic password, as the field app sends it."""
         return {"Authorization": requests.auth._basic_auth_str(user, token)}
 
-    def push_one(self, village: dict) -> float:
+    def push_one(self, village: dict, doc_id: str | None = None) -> float:
         doc = example("mediation_request")
-        doc.update(_id=f"mediation:{uuid.uuid4()}", village_code=village["code"])
+        doc.update(_id=doc_id or f"mediation:{uuid.uuid4()}", village_code=village["code"])
         started = time.monotonic()
         try:
             answer = self.session.post(f"{self.url}/sync/{village['code']}/_bulk_docs",
@@ -118,6 +124,30 @@ class Load:
         except requests.RequestException:
             self.statuses["stream_failed"] += 1
 
+    def live_devices(self, villages: list[dict], count: int):
+        """`count` real PouchDB live pull replications spread over `villages` (one node
+        process); their events are read by a greenlet. Returns the process."""
+        devices = [{"remote": f"{self.url}/sync/{v['code']}", "username": v["user"],
+                    "token": v["token"], "device_id": f"live-{n}", "village": v["code"]}
+                   for n, v in ((n, villages[n % len(villages)]) for n in range(count))]
+        node = subprocess.Popen(["node", os.path.join(os.path.dirname(__file__), "live_devices.js")],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        node.stdin.write(json.dumps({"devices": devices}) + "\n")
+        node.stdin.flush()
+
+        def read() -> None:
+            for line in node.stdout:
+                event = json.loads(line)
+                if event["event"] == "ready":
+                    self.live_ready += 1
+                elif event["event"] == "seen":
+                    for doc_id in event["ids"]:
+                        self.live_seen[doc_id].append(event["t"])
+                else:
+                    self.live_errors[str(event.get("status"))] += 1
+        gevent.spawn(read)
+        return node
+
     def half_open(self, count: int) -> list:
         host, port = self.url.rsplit("/", 1)[-1].split(":")
         held = [socket.create_connection((host, int(port)), timeout=30) for _ in range(count)]
@@ -145,26 +175,37 @@ class Load:
         streams = [gevent.spawn(self.stream, spec["officials"][n % len(spec["officials"])])
                    for n in range(spec["streams"])]
         villages = spec["villages"][:spec["held_villages"]]
+        live = spec.get("live", 0)
+        node = self.live_devices(villages, live) if live else None
         sinces = {v["code"]: self.since(v) for v in villages}
         pool = Pool(spec["held"])
-        for n in range(spec["held"]):
+        for n in range(spec["held"] - live):
             village = villages[n % len(villages)]
             pool.spawn(self.longpoll, village, sinces[village["code"]])
         gevent.sleep(spec["settle_s"])
+        for _ in range(600):  # live replicas first catch up with what the baseline wrote
+            if self.live_ready >= live:
+                break
+            gevent.sleep(0.1)
         ready = time.monotonic()
-        log("waking each village in turn")
+        log(f"{self.live_ready} of {live} live replications up to date; waking each village in turn")
         woken: list[float] = []
-        per_village = spec["held"] // len(villages)
+        live_woken: list[float] = []
+        per_village = (spec["held"] - live) // len(villages)
+        live_per_village = live // len(villages)
         for village in villages:
             before = len(self.answered[village["code"]])
-            t0 = time.monotonic()
-            self.push_one(village)
+            marker = f"mediation:{uuid.uuid4()}"  # the id grammar of a mediation request
+            t0, t0_unix = time.monotonic(), time.time()
+            self.push_one(village, marker)
             deadline = t0 + 30
-            while len(self.answered[village["code"]]) < before + per_village and \
-                    time.monotonic() < deadline:
+            while (len(self.answered[village["code"]]) < before + per_village or
+                   len(self.live_seen[marker]) < live_per_village) and time.monotonic() < deadline:
                 gevent.sleep(0.01)
             woken += [t - t0 for t in self.answered[village["code"]][before:]]
+            live_woken += [t - t0_unix for t in self.live_seen[marker]]
         missed_wakes = per_village * len(villages) - len(woken)
+        missed_live = live_per_village * len(villages) - len(live_woken)
         log("pushes under load")
         loaded = self.pushes()
         held_for = time.monotonic() - ready
@@ -176,10 +217,18 @@ class Load:
         gevent.killall(streams, block=False)
         pool.kill(block=False)
         sampler.kill(block=False)
-        return {"baseline_push_p99_s": p99(baseline), "loaded_push_p99_s": p99(loaded),
-                "push_p99_ratio": round(p99(loaded) / p99(baseline), 2), "healthz_max_ms": max(
-                    self.healthz_ms, default=None),
-                "woken_p99_s": p99(woken), "woken": len(woken), "missed_wakes": missed_wakes,
+        if node is not None:
+            node.stdin.close()
+            node.wait(timeout=10)
+        return {"live_replications": live, "live_ready": self.live_ready,
+                "live_woken": len(live_woken), "missed_live_wakes": missed_live,
+                "live_woken_p99_s": p99(live_woken), "live_errors": dict(self.live_errors),
+                "longpoll_woken_p99_s": p99(woken),
+                "woken_p99_s": p99(woken + live_woken), "woken": len(woken) + len(live_woken),
+                "missed_wakes": missed_wakes + missed_live,
+                "baseline_push_p99_s": p99(baseline), "loaded_push_p99_s": p99(loaded),
+                "push_p99_ratio": round(p99(loaded) / p99(baseline), 2),
+                "healthz_max_ms": max(self.healthz_ms, default=None),
                 "healthz_p99_ms": p99(self.healthz_ms), "healthz_samples": len(self.healthz_ms),
                 "statuses": dict(self.statuses), "held_for_s": round(held_for, 1),
                 "alerts_seen_by_every_stream": alerts_in_every_stream}

@@ -27,7 +27,7 @@ import requests
 
 from bench.harness import (PROJECT_ROOT, RESULTS_DIR, Options, RssSampler, cpu_seconds, log,
                            clean_up, machine, median, now_iso, status_kb,
-                           terminate)
+                           terminate, worker_pid)
 from models.examples import example
 from models.provisioning import parse_json
 from models.registry import ACCEPT, classify_device_document
@@ -158,6 +158,11 @@ class Setup:
         return [str(Path(sys.executable).parent / "fieldsync"), "web"]
 
     @property
+    def serving_pid(self) -> int:
+        """The process that serves the gateway: gunicorn's worker, not its master."""
+        return worker_pid(self.web.pid) or self.web.pid
+
+    @property
     def couch_pid(self) -> int | None:
         """The embedded server's process (None for an external CouchDB)."""
         return self.embedded.child.process.pid if self.embedded else None
@@ -199,7 +204,7 @@ def push(setup: Setup, kind: str, village: str, ids: list[str], template: dict,
               "password": password, "device_id": f"bench-{kind}-{village}",
               "template": {**template, "cadre": cadre_of(village)}, "ids": ids,
               "village_code": village, "batch_size": BATCH_SIZE, "batches_limit": BATCHES_LIMIT}
-    pids = {"gateway": setup.web.pid}
+    pids = {"gateway": setup.serving_pid}
     if setup.couch_pid:
         pids["couchdb"] = setup.couch_pid
     before = {name: status_kb(pid, "VmRSS") for name, pid in pids.items()}
@@ -226,7 +231,7 @@ def push(setup: Setup, kind: str, village: str, ids: list[str], template: dict,
             "requests": out["requests"],
             "gateway_rss_mb": {"before": round((before["gateway"] or 0) / 1024, 1),
                                "peak_sampled": sampler.peak_mb("gateway"),
-                               "hwm": round((status_kb(setup.web.pid, "VmHWM") or 0) / 1024, 1)},
+                               "hwm": round((status_kb(pids["gateway"], "VmHWM") or 0) / 1024, 1)},
             "couchdb_rss_mb": {"before": round((before["couchdb"] or 0) / 1024, 1),
                                "peak_sampled": sampler.peak_mb("couchdb")} if "couchdb" in pids
                               else None,

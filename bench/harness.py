@@ -170,3 +170,12 @@ def write_result(name: str, result: dict, options: Options) -> Path:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def worker_pid(master: int) -> int | None:
+    """The first child of a gunicorn master: the worker that serves (and holds the memory)."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
