@@ -15,23 +15,31 @@ revision to a stored written-once document is refused per document, in every wri
 | ... by anyone but a cadre of the village                   | `correction_forbidden`  |
 | ... not the child of the current revision (another parent, | `correction_base`       |
 |     a skipped generation, no history, another ancestry)    |                         |
+| the same slot taken by another request with other content  | `written_elsewhere`     |
 
 A replicated revision already stored with the same content is a retry: it is answered as done
 and not sent again. `_rev`/`_revisions` themselves are checked before (models/revisions.py).
 Lookups are made only for ids that exist: a batch of new documents costs one `_all_docs`.
+Each revision that passes then takes its slot (the child of its parent, or the first revision)
+with a `write_claim:` document in the state database, so two requests racing past these reads
+cannot both store one (docs/security.md, "Two writes at once"): one `_bulk_docs` more.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from dataclasses import dataclass
 
 from models.doc_ids import quarantine_id
 from models.registry import DEVICE, REGISTRY
 from models.revisions import extends, history
-from sync.couch.client import CouchServer, Database, NotFound
+from sync.couch.client import Conflict, CouchError, CouchServer, Database, NotFound
 from sync.couch.names import DatabaseNames
 from sync.directory.access import Principal
 from sync.gateway.screening import ScreenedDoc, WriteBatch, refusal
 
+CLAIM_TTL_S = 120.0  # longer than any write request takes
 WRITTEN_ONCE = frozenset(name for name, spec in REGISTRY.items() if spec.owner == DEVICE)
 
 
@@ -67,9 +75,12 @@ class WrittenOnceGuard:
             return
         village_db = self.couch.database(self.names.village(req.village))
         stored = self._stored(village_db, [e.doc_id for e in once])
+        parents = {}  # doc id -> the revision the write adds a child to ("0": a first revision)
         for entry in once:
             if entry.doc_id not in stored and batch.new_edits and "_rev" in entry.doc:
                 _refuse(batch, entry, "written_once")  # an edit of a document never stored
+            elif entry.doc_id not in stored:
+                parents[entry.doc_id] = "0"
         existing = [e for e in once if e.doc_id in stored]
         if existing and not batch.new_edits:
             existing = self._drop_retries(village_db, batch, existing)
@@ -79,10 +90,8 @@ class WrittenOnceGuard:
                 _refuse(batch, entry, "written_once")
             else:
                 candidates.append(entry)
-        if not candidates:
-            return
         open_entries = self._open_quarantines(req.village, [(e.doc_id, stored[e.doc_id].rev)
-                                                             for e in candidates])
+                                                             for e in candidates]) if candidates else set()
         for entry in candidates:
             current = stored[entry.doc_id].rev
             if (entry.doc_id, current) not in open_entries:
@@ -91,6 +100,9 @@ class WrittenOnceGuard:
                 _refuse(batch, entry, "correction_forbidden", village=req.village)
             elif not self._builds_on(village_db, entry, current, batch.new_edits):
                 _refuse(batch, entry, "correction_base", current=current)
+            else:
+                parents[entry.doc_id] = current
+        self._claim(batch, parents)
 
     @staticmethod
     def _one_per_id(batch: WriteBatch, once: list[ScreenedDoc]) -> list[ScreenedDoc]:
@@ -149,6 +161,61 @@ class WrittenOnceGuard:
             return True  # nothing beyond the parent to compare
         stored = village_db.get(entry.doc_id, rev=current, revs=True).get("_revisions") or {}
         return extends(entry.doc, current, stored.get("ids") or [])
+
+    def _claim(self, batch: WriteBatch, parents: dict[str, str]) -> None:
+        """Take the one child slot of each parent revision (a `write_claim:` document in the state
+        database); a slot another request holds with other content is refused. The checks above
+        read what is stored; two requests that read at once would both pass them, and with
+        `new_edits=false` CouchDB stores both: two leaves of one written-once document."""
+        village = batch.request.village
+        slots = {claim_id(village, e.doc_id, parents[e.doc_id]): e
+                 for e in batch.accepted if e.doc_id in parents}
+        if not slots:
+            return
+        state = self.couch.database(self.names.state)
+        now = time.time()
+        claims = {slot: {"_id": slot, "type": "write_claim", "village_code": village,
+                         "doc_id": e.doc_id, "parent": parents[e.doc_id],
+                         "fingerprint": fingerprint(e.doc), "claimed_at": now}
+                  for slot, e in slots.items()}
+        rows = state.bulk_docs(list(claims.values()))
+        failed = [row for row in rows if row.get("error") and row["error"] != "conflict"]
+        if failed:
+            raise CouchError(None, "write_claim", str(failed), "POST", state.path)
+        held = [row["id"] for row in rows if row.get("error") == "conflict"]
+        for row in state.all_docs(keys=held, include_docs=True)["rows"] if held else []:
+            holder, entry = row.get("doc") or {}, slots[row["key"]]
+            if holder.get("fingerprint") == claims[row["key"]]["fingerprint"]:
+                continue  # a retry of the same write
+            if not self._take_over(state, holder, claims[row["key"]], entry, parents[entry.doc_id]):
+                _refuse(batch, entry, "written_elsewhere")
+
+    def _take_over(self, state: Database, holder: dict, claim: dict, entry: ScreenedDoc,
+                   parent: str) -> bool:
+        """A slot whose write never landed (refused upstream, or its process died) is free again
+        after CLAIM_TTL_S; whether it landed is read after taking the slot over."""
+        if not isinstance(holder.get("claimed_at"), (int, float)) or \
+                claim["claimed_at"] - holder["claimed_at"] < CLAIM_TTL_S:
+            return False
+        try:
+            state.put({**claim, "_rev": holder["_rev"]})
+        except Conflict:
+            return False  # another request took it over first
+        village_db = self.couch.database(self.names.village(claim["village_code"]))
+        now_stored = self._stored(village_db, [entry.doc_id]).get(entry.doc_id)
+        return (now_stored is None) if parent == "0" else (now_stored is not None
+                                                           and now_stored.rev == parent)
+
+
+def claim_id(village: str, doc_id: str, parent: str) -> str:
+    """The one child slot of a revision of a written-once document ("0": its first revision)."""
+    return f"write_claim:{village}:{doc_id}:{parent}"
+
+
+def fingerprint(doc: dict) -> str:
+    """What a write sends for one document, to tell a retry from another write of the slot."""
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
 
 def _refuse(batch: WriteBatch, entry: ScreenedDoc, code: str, **params: object) -> None:
     batch.accepted.remove(entry)
