@@ -52,6 +52,7 @@ async function statuses(input, page, out) {
   const context = page.context();
   fs.writeFileSync(`${input.shots}/13-sync-status.log`, '');
   page.on('console', (msg) => { if (msg.type() === 'error') step(input, out, `console: ${msg.text()}`); });
+  if (input.lang) await page.addInitScript((lang) => localStorage.setItem('fieldsync-lang', lang), input.lang);
   await loginCadre(page, input, {serviceWorker: true});
   step(input, out, 'logged in');
   out.device_id = await page.evaluate(() => localStorage.getItem('fieldsync-device-id'));
