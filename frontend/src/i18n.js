@@ -21,9 +21,28 @@ function lookup(catalogue, key) {
   return key.split('.').reduce((node, part) => (node == null ? node : node[part]), catalogue);
 }
 
-/** The text for `key` in the current language, with {placeholders} filled; falls back to zh. */
+const PLURAL_RULES = {zh: new Intl.PluralRules('zh-CN'), en: new Intl.PluralRules('en')};
+
+/**
+ * The key of the plural form a count `n` takes in the current language: `key_one` for "1 phone"
+ * where the language has that form (English), else `key` itself (the other form; Chinese has no
+ * plural: its catalogue has the base key only, test_catalogue.py).
+ */
+export function pluralKey(key, n) {
+  const count = typeof n === 'string' && /^\d+$/.test(n) ? Number(n) : n;
+  if (typeof count !== 'number' || !Number.isFinite(count)) return key;
+  const form = PLURAL_RULES[lang.value].select(count);
+  return form === 'other' ? key : `${key}_${form}`;
+}
+
+/**
+ * The text for `key` in the current language, with {placeholders} filled; falls back to zh.
+ * A count passed as `n` picks the plural form: t('wb.devices.pending', {n: 1}) reads
+ * `wb.devices.pending_one` in English ("1 record not uploaded yet").
+ */
 export function t(key, params = {}) {
-  let text = lookup(CATALOGUES[lang.value], key);
+  let text = 'n' in params ? lookup(CATALOGUES[lang.value], pluralKey(key, params.n)) : undefined;
+  if (typeof text !== 'string') text = lookup(CATALOGUES[lang.value], key);
   if (typeof text !== 'string') text = lookup(zh, key);
   if (typeof text !== 'string') return key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));

@@ -5,7 +5,9 @@ import 'vant/lib/index.css';
 import './styles.css';
 import App from './App.vue';
 import {router} from './router/index.js';
+import {followLanguageInVant} from './lib/vant_locale.js';
 import {registerWorker} from './lib/worker.js';
 
+followLanguageInVant();
 createApp(App).use(createPinia()).use(router).mount('#app');
 registerWorker();

@@ -30,7 +30,13 @@ def _leaves(node: dict, prefix: str = "") -> dict[str, object]:
     return found
 
 
+# English's singular of a count ("1 phone"), read by frontend/src/i18n.js t() for {n} == 1 (Intl
+# plural rules); Chinese has no plural form, so its catalogue has the base key alone
+PLURAL_ONE = "_one"
 ZH, EN = _leaves(catalogue("zh")), _leaves(catalogue("en"))
+# key_one -> key: the singular forms English has, each beside its base key
+ENGLISH_SINGULARS = {key: key.removesuffix(PLURAL_ONE) for key in EN
+                     if key.endswith(PLURAL_ONE) and key.removesuffix(PLURAL_ONE) in ZH}
 
 
 def _python_files():
@@ -40,7 +46,7 @@ def _python_files():
 
 def test_both_languages_have_the_same_keys_and_every_text_is_written():
     assert sorted(set(ZH) - set(EN)) == [], "in zh-CN.json only"
-    assert sorted(set(EN) - set(ZH)) == [], "in en.json only"
+    assert sorted(set(EN) - set(ZH) - set(ENGLISH_SINGULARS)) == [], "in en.json only"
     empty = [key for key, value in {**ZH, **EN}.items() if not isinstance(value, str) or not value.strip()]
     assert empty == []
 
@@ -62,6 +68,14 @@ def test_chinese_text_uses_full_width_punctuation():
     an ASCII colon inside a format people type ("类型前缀:编号") stays."""
     ascii_after_cjk = re.compile(r"[\u4e00-\u9fff](:(\s|$|\{)|\()|\)[\u4e00-\u9fff]")
     assert {key: text for key, text in ZH.items() if ascii_after_cjk.search(str(text))} == {}
+
+
+def test_a_singular_form_counts_what_its_base_key_counts():
+    """Each `key_one` takes the placeholders of its base key, {n} among them (the count)."""
+    assert ENGLISH_SINGULARS, "the workbench's counts have their English singular"
+    assert {one: base for one, base in ENGLISH_SINGULARS.items()
+            if set(PLACEHOLDER.findall(EN[one])) != set(PLACEHOLDER.findall(EN[base]))
+            or "n" not in PLACEHOLDER.findall(EN[one])} == {}
 
 
 def test_a_missing_parameter_leaves_the_text_as_written_rather_than_failing():

@@ -4,6 +4,8 @@ import {createApp} from 'vue';
 import 'vant/lib/index.css';
 import '../styles.css';
 import './apply.css';
+import {followLanguageInVant} from '../lib/vant_locale.js';
 import ApplyApp from './ApplyApp.vue';
 
+followLanguageInVant();
 createApp(ApplyApp).mount('#app');

@@ -43,6 +43,9 @@ run(async (input, page, out) => {
   await page.click('[data-test=alert-card] [data-test=applicant]');
   await page.waitForSelector('[data-test=timeline]');
   await snap(page, out, input, 'workbench-alert-resolved', true);
+  await page.goto(`${base}/officials#/devices`);
+  await page.waitForSelector('[data-test=device], [data-test=empty]');
+  await snap(page, out, input, 'workbench-devices');
   await login(page, base, 'county1');
   await page.goto(`${base}/officials#/rosters`);
   await page.waitForSelector('[data-test=roster]');
