@@ -301,7 +301,10 @@ def test_households_are_created_and_edited_and_returned_records_corrected(provis
     """Issue 15 part A: a household registered offline with its members (nothing saved until
     every field passes the server's rules), members of a stored one edited with field stamps as
     docs/device-contract.md §4 says, and a quarantined request, a quarantined case event and a
-    refused request corrected through "修改后重新提交" until the server accepts them."""
+    refused request corrected through "修改后重新提交" until the server accepts them; a refused
+    household resubmitted by saving its form unchanged (it wrote nothing, 没有修改, before);
+    phones typed in full width stored as ASCII, a 12… number refused before saving in the
+    server's words; stored identity numbers masked in the form until 显示/修改."""
     import requests
     edited_id = _household(1, "", "")["_id"]
     stored = village_roster.get(edited_id)
@@ -314,17 +317,21 @@ def test_households_are_created_and_edited_and_returned_records_corrected(provis
             "bad_id_number": "441226197803121237", "bad_phone": "12345678901",
             "cadre": {"username": "chen.zq", "password": "device-pass-1"},
             "create": {"head_name": "黎秋菊", "head_id": "441226198005062424", "head_age": 46,
-                       "phones_typed": "138 0226 1234，12802261234", "phones_good": "+86 138-0226-1234",
+                       "phones_typed": "138 0226 1234，12802261234",
+                       "phones_good": "+86 138-0226-1234，１３９２６６１１２３４",
                        "poverty_status": "at_risk", "address": "新圩村五组3号", "income_yuan": "6200.5",
                        "spouse": {"name": "陈大海", "age": 48, "relation": "spouse", "schooling": "primary",
                                   "health": "chronic_illness", "work": "migrant_work"}},
             "edit": {"id": edited_id, "schooling": "senior_secondary",
                      "added": {"name": "梁小红", "age": 3, "relation": "grandchild"}},
             "quarantine": {"name": "何永明", "description": "邻居占用通道，多次协商未果。",
+                           "phone_typed": "１３９ ２６６１ １２３４",
                            "corrected_description": "邻居占用通道，多次协商未果。（已核对当事人信息）"},
             "event": {"notes": "约定周六到现场调解。"},
             "refuse": {"name": "黄月娥", "description": "宅基地边界争议。",
-                       "corrected_description": "宅基地边界争议，对方已砌墙。"}}
+                       "corrected_description": "宅基地边界争议，对方已砌墙。"},
+            "refused_household": {"head_name": "罗桂芳", "head_id": "441226195501200036", "head_age": 71,
+                                  "poverty_status": "monitored"}}
     result = run_page_script("field_households.js", spec, timeout=400)
 
     # 1. validation before saving, in the server's words, next to each field
@@ -336,7 +343,8 @@ def test_households_are_created_and_edited_and_returned_records_corrected(provis
     created = village_roster.get(result["created_id"])
     assert created["_id"].startswith("household:") and created["village_code"] == VILLAGE
     assert created["head"] == {"name": "黎秋菊", "id_number": "441226198005062424"}
-    assert created["phones"] == ["13802261234"] and created["income_per_capita_fen"] == 620050
+    assert created["phones"] == ["13802261234", "13926611234"]  # the full-width one as ASCII
+    assert created["income_per_capita_fen"] == 620050
     assert [m["name"] for m in created["members"]] == ["黎秋菊", "陈大海"]  # the head is a member
     assert created["members"][1] == {
         "name": "陈大海", "id_number": None, "relation": "spouse", "age": 48, "schooling": "primary",
@@ -350,6 +358,9 @@ def test_households_are_created_and_edited_and_returned_records_corrected(provis
     # 2. members edited: only `members` re-stamped, the unknown member field kept
     edited = village_roster.get(edited_id)
     assert result["members_before"] == 3
+    assert result["id_masked"] == {  # as on the record; the one tapped shows in full, alone
+        "head": "4412**********1236", "member": "4412**********1236", "full_inputs": 0,
+        "head_revealed": "441226197803121236", "member_after": "4412**********1236"}
     assert [m["name"] for m in edited["members"]] == ["梁国强", "陈秀英", "梁小红"]
     assert edited["members"][0]["newer_app_field"] == "kept"
     assert edited["members"][1]["schooling"] == "senior_secondary"
@@ -370,6 +381,9 @@ def test_households_are_created_and_edited_and_returned_records_corrected(provis
         "party_error": "手机号码格式不正确（应为11位大陆手机号）"}
     request = village_roster.get(result["quarantined_id"])
     assert request["_rev"].startswith("2-")
+    assert request["applicant"]["phone"] == "13926611234"  # typed in full width with spaces
+    assert result["request_party_phone_error"] == "手机号码格式不正确（应为11位大陆手机号）"
+    assert result["request_still_on_form"] == 1  # nothing saved with the 12… number
     assert request["description"] == spec["quarantine"]["corrected_description"]
     (feedback,) = village_roster.docs_with_prefix(f"feedback:{request['_id']}:")
     assert feedback["target"]["rev"].startswith("1-") and feedback["resolved_at"]
@@ -392,7 +406,17 @@ def test_households_are_created_and_edited_and_returned_records_corrected(provis
                           auth=("huang.jh", "device-pass-1"), timeout=10).json()["alerts"]
     assert accepted["_id"] in {alert.get("request_id") for alert in listed}, listed
 
-    # 6. English
+    # 6. the refused household: saved unchanged, it went up again and was accepted
+    assert "文档属于其他村" in result["refused_household_notice"]
+    assert "修改后重新提交" in result["refused_household_notice"]
+    assert "不需要修改时直接点“保存”也会重新提交" in result["refused_household_form"]
+    assert result["refused_household_toast"] == "已保存"  # not 没有修改
+    resubmitted = village_roster.get(result["refused_household_id"])
+    assert resubmitted["_rev"].startswith("2-") and resubmitted["village_code"] == VILLAGE
+    assert resubmitted["head"] == {"name": "罗桂芳", "id_number": "441226195501200036"}
+    assert not list(village_roster.docs_with_prefix(f"feedback:{resubmitted['_id']}:"))
+
+    # 7. English
     assert "Applicant's ID number" in result["english_feedback"]
     assert "Please fill in Head of household's name" in result["english_errors"]
 

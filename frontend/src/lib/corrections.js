@@ -3,7 +3,7 @@
 // quarantined, so the correction must be made on that revision; a record the gateway refused
 // was never stored there, so its next revision here is a new record for the server, unless the
 // refusal says the server holds another version of it (then only an administrator can help).
-export const SERVER_HOLDS = new Set(['written_once', 'correction_base', 'correction_forbidden',
+export const SERVER_HOLDS = new Set(['written_once', 'correction_base', 'correction_forbidden', 'written_elsewhere',
                                      'duplicate_in_batch']);
 
 /** Whether an open feedback is about the revision this phone holds (`record`, when known). */
@@ -54,4 +54,19 @@ export async function loadCorrection(village, id, formKeyOf, text) {
   const feedback = (await village.db.feedbackAbout(id)).filter((item) => !item.resolved_at);
   const allowed = Boolean(record) && canCorrect(record, feedback, village.refused[id]);
   return {record, feedback, allowed, errors: serverErrors(feedback, record, formKeyOf, text)};
+}
+
+/**
+ * What resubmits a refused household (`current`, as held here after the form's edits, if any;
+ * `written`: whether the form wrote a revision): the server never stored it, so any next
+ * revision is new there and the replication sends it again. A form saved with nothing changed
+ * writes no revision (没有修改), so the record is written again as it is; what the gateway
+ * checks that this phone can put right is put right (its type, this village's code;
+ * models/registry.py). Null when the form's own revision already does.
+ */
+export function householdResubmission(current, villageCode, written) {
+  const fixed = {...current, type: 'household', village_code: villageCode};
+  delete fixed._conflicts;
+  const differs = fixed.type !== current.type || fixed.village_code !== current.village_code;
+  return !written || differs ? fixed : null;
 }

@@ -1,23 +1,16 @@
 // What the server checks, checked on the phone before a save (models/identity.py,
 // models/household.py): a cadre cannot save what the gateway would quarantine. Answers
-// catalogue codes (`errors.<code>`), the same words the server's feedback would use.
+// catalogue codes (`errors.<code>`), the same words the server's feedback would use. Phones: the
+// rule and the normaliser are src/lib/phone.js's (full-width digits typed are folded to ASCII).
+import {normalisePhone, PHONE_RE} from './phone.js';
+
+export {normalisePhone};
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARACTERS = '10X98765432';
 const PROVINCE_CODES = new Set(['11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34',
   '35', '36', '37', '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63',
   '64', '65', '71', '81', '82', '83']);
-const MOBILE_RE = /^1[3-9]\d{9}$/;
-
-/** A mainland mobile number as 11 digits (spaces, dashes, brackets, +86/0086 removed), or null. */
-export function normalisePhone(raw) {
-  if (typeof raw !== 'string') return null;
-  let digits = raw.replace(/[\s\-()（）]/g, '');
-  if (digits.startsWith('+86')) digits = digits.slice(3);
-  else if (digits.startsWith('0086')) digits = digits.slice(4);
-  else if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2);
-  return MOBILE_RE.test(digits) ? digits : null;
-}
 
 /** An identity number as stored: trimmed, a lower-case x made upper-case. */
 export function normaliseIdNumber(raw) {
@@ -73,7 +66,7 @@ export function householdProblems(household, today = new Date()) {
   });
   const phones = household.phones || [];
   if (phones.length > 5) add('phones', 'length_range');
-  phones.forEach((phone, n) => add(`phones.${n}`, MOBILE_RE.test(phone) ? null : 'phone_format'));
+  phones.forEach((phone, n) => add(`phones.${n}`, PHONE_RE.test(phone) ? null : 'phone_format'));
   if (household.address) add('address', textProblem(household.address, 0, 200));
   if (household.notes) add('notes', textProblem(household.notes, 0, 2000));
   if (!household.poverty_status) add('poverty_status', 'required');

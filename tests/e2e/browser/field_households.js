@@ -2,7 +2,9 @@
 // offline (errors named next to their fields first), edit the members of a stored one, and
 // correct what the server sent back: a quarantined request and case event (their pushes are
 // rewritten on the way, as an older app or a device bug would write them) and a refused request
-// (its first push is sent to another village's code), each through "修改后重新提交".
+// (its first push is sent to another village's code), each through "修改后重新提交"; a refused
+// household resubmitted by saving its form unchanged. Phones typed in full width are stored as
+// ASCII, a 12… number is refused before saving; stored 身份证号 show masked until 显示/修改.
 'use strict';
 const {loginCadre, runWithShot} = require('./harness');
 
@@ -27,6 +29,8 @@ function rewritePushes(page, input) {
         doc.village_code = input.other_village;
       } else if (doc.type === 'case_event' && doc.notes === input.event.notes) {
         doc.mediator.phone = input.bad_phone;
+      } else if (doc.type === 'household' && doc.head?.name === input.refused_household.head_name) {
+        doc.village_code = input.other_village;
       }
     }
     return route.continue({postData: JSON.stringify(body)});
@@ -40,17 +44,33 @@ async function waitUploaded(page) {
                              null, {timeout: 60000});
 }
 
-async function fileRequest(page, request) {
+// the edit form photographed, saved, and what `read` shows then; back once everything is uploaded
+async function saveHousehold(page, input, name, read) {
+  await shot(page, input, name);
+  await page.click('[data-test="save-household"]');
+  await page.waitForSelector('[data-screen="household"]');
+  const seen = await words(page, read);
+  await waitUploaded(page);
+  return seen;
+}
+
+async function fileRequest(page, request, out = null) {
   await page.evaluate(() => { location.hash = '#/mediation/new'; });
   await page.waitForSelector('[data-screen="mediation-form"]');
   await page.fill('#applicant-name', request.name);
-  await page.fill('#applicant-phone', '13926611234');
+  await page.fill('#applicant-phone', request.phone_typed || '13926611234');
   await page.fill('#applicant-id', '441226195501200036');
   await page.fill('#party-0-name', '何志强');
-  await page.fill('#party-0-phone', '13500261234');
+  await page.fill('#party-0-phone', out ? '12500261234' : '13500261234');  // 12…: refused before saving
   await page.click('[data-field="category"] [data-code="neighbourhood"]');
   await page.fill('#description', request.description);
   await page.click('[data-test="save-mediation"]');
+  if (out) {
+    out.request_party_phone_error = await fieldError(page, 'party-0-phone');
+    out.request_still_on_form = await page.locator('[data-screen="mediation-form"]').count();
+    await page.fill('#party-0-phone', '13500261234');
+    await page.click('[data-test="save-mediation"]');
+  }
   await page.waitForSelector('[data-screen="mediation"]');
   return decodeURIComponent((await page.evaluate(() => location.hash)).replace('#/mediation/', ''));
 }
@@ -106,22 +126,25 @@ async function households(input, page, out) {
   await page.evaluate((id) => { location.hash = `#/household/${id}/edit`; }, input.edit.id);
   await page.waitForSelector('[data-screen="household-edit"] [data-test="member"]');
   out.members_before = await page.locator('[data-test="member"]').count();
+  out.id_masked = {head: await page.inputValue('#household-head-id-masked'),
+                   member: await page.inputValue('#member-0-id-masked'),
+                   full_inputs: await page.locator('#household-head-id, #member-0-id').count()};
+  await shot(page, input, 'h4a-household-ids-masked');
+  await page.click('.van-field:has(#household-head-id-masked) [data-test="reveal-id"]');
+  out.id_masked.head_revealed = await page.inputValue('#household-head-id');
+  out.id_masked.member_after = await page.inputValue('#member-0-id-masked');
   await page.selectOption('#member-1-schooling', input.edit.schooling);
   await page.locator('[data-test="member"]').nth(2).locator('[data-test="remove-member"]').click();
   await page.click('[data-test="add-member"]');
   await page.fill('#member-2-name', input.edit.added.name);
   await page.fill('#member-2-age', String(input.edit.added.age));
   await page.selectOption('#member-2-relation', input.edit.added.relation);
-  await shot(page, input, 'h4-household-members-edited');
-  await page.click('[data-test="save-household"]');
-  await page.waitForSelector('[data-screen="household"]');
-  out.edited_shows = await words(page, '[data-screen="household"]');
-  await waitUploaded(page);
+  out.edited_shows = await saveHousehold(page, input, 'h4-household-members-edited', '[data-screen="household"]');
   out.steps.push('members edited and uploaded');
 
   // 3. a quarantined request: its problems in words, corrected through the form
   await rewritePushes(page, input);
-  out.quarantined_id = await fileRequest(page, input.quarantine);
+  out.quarantined_id = await fileRequest(page, input.quarantine, out);
   await page.waitForSelector('[data-test="feedback-notice"]', {timeout: 60000});
   out.quarantine_feedback = await words(page, '[data-test="feedback-notice"]');
   await shot(page, input, 'h5-request-quarantined');
@@ -176,7 +199,26 @@ async function households(input, page, out) {
   out.refused_count = await words(page, '[data-screen="sync"]');
   out.steps.push('refused request corrected and uploaded');
 
-  // 6. the same screens in English
+  // 6. a refused household: saving its form with nothing changed resubmits it
+  await page.evaluate(() => { location.hash = '#/household/new'; });
+  await page.waitForSelector('[data-screen="household-new"]');
+  const again = input.refused_household;
+  await page.fill('#household-head-name', again.head_name);
+  await page.fill('#household-head-id', again.head_id);
+  await page.click(`[data-field="poverty_status"] [data-code="${again.poverty_status}"]`);
+  await page.fill('#member-0-age', String(again.head_age));
+  await page.click('[data-test="save-new-household"]');
+  await page.waitForSelector('[data-screen="household"]');
+  out.refused_household_id = decodeURIComponent((await page.evaluate(() => location.hash)).replace('#/household/', ''));
+  await page.waitForSelector('[data-test="refused-notice"] [data-test="correct-link"]', {timeout: 60000});
+  out.refused_household_notice = await words(page, '[data-test="refused-notice"]');
+  await page.click('[data-test="refused-notice"] [data-test="correct-link"]');
+  await page.waitForSelector('[data-screen="household-edit"] [data-test="refused-notice"]');
+  out.refused_household_form = await words(page, '[data-test="refused-notice"]');
+  out.refused_household_toast = await saveHousehold(page, input, 'h8a-household-refused-form', '.van-toast');
+  out.steps.push('refused household resubmitted unchanged and uploaded');
+
+  // 7. the same screens in English
   await page.evaluate(() => localStorage.setItem('fieldsync-lang', 'en'));
   await page.evaluate((id) => { location.hash = `#/mediation/${id}`; }, out.quarantined_id);
   await page.reload();
