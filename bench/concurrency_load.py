@@ -96,9 +96,10 @@ class Load:
                 answer = self.session.get(
                     f"{self.url}/sync/{village['code']}/_changes", headers=headers, timeout=120,
                     params={"feed": "longpoll", "since": since, "timeout": "25000"})
-            except requests.RequestException:
+            except requests.RequestException:  # counted; then polls again, as PouchDB retries
                 self.statuses["longpoll_failed"] += 1
-                return
+                gevent.sleep(1.0)
+                continue
             self.statuses[f"longpoll_{answer.status_code}"] += 1
             if answer.status_code != 200:
                 gevent.sleep(1.0)
