@@ -60,7 +60,11 @@ def add(settings: Settings, username: str, role: str, jurisdiction: str, display
         if directory.account(username) is not None:
             _fail(settings, "username_taken", username=username)
         initial = password or generate_password()
-        directory.add_account(loaded, initial)
+        from sync.directory.store import UsernameTaken
+        try:
+            directory.add_account(loaded, initial)
+        except UsernameTaken:  # created meanwhile, or at the same time and first (a cluster)
+            _fail(settings, "username_taken", username=username)
     click.echo(message("cli_account_created", settings.lang, username=username,
                        role=role_name(role, settings.lang), jurisdiction=jurisdiction))
     if not password:

@@ -2,9 +2,10 @@
 (two web processes writing one account, device or counter at once, both told 201/202).
 
 The rule is safety first: what protects an account is never lost to a concurrent edit.
-- an account: the latest edit (`updated_at`; on a tie the disabled one) gives the ordinary
-  fields, but a disable is kept if any leaf disabled it (a concurrent re-enable is lost: the
-  safe way round, an administrator enables it again), the token generation is the highest
+- an account: of two concurrent creates of one username, the first one whole; of its edits,
+  the latest (`updated_at`; on a tie the disabled one) gives the ordinary fields, but a
+  disable is kept if any leaf disabled it (a concurrent re-enable is lost: the safe way
+  round, an administrator enables it again), the token generation is the highest
   (every revocation stays), revoked devices are the union, `device_tokens_after` the latest per
   device, and the password is the most recently changed one;
 - a device: its owner is the account that saw it first (earliest `first_seen`, then the
@@ -25,8 +26,20 @@ def _order(leaf: dict) -> tuple:
     return revision_order(leaf.get("_rev", ""))
 
 
+def first_creation(leaves: list[dict]) -> list[dict]:
+    """The leaves of the account created first, when a cluster accepted two creates of one
+    username (earliest `created_at`, then the smallest `creation` nonce): the other create
+    gives way whole, never half its fields (sync/directory/store.py tells its admin)."""
+    def creation(leaf: dict) -> tuple:
+        return (str(leaf.get("created_at") or ""), str(leaf.get("creation") or ""))
+    first = min((creation(leaf) for leaf in leaves), default=None)
+    return [leaf for leaf in leaves if creation(leaf) == first]
+
+
 def merge_account(leaves: list[dict]) -> dict:
-    """One account from concurrent edits; a disable, a revocation or a new password stays."""
+    """One account from concurrent edits of the first create; a disable, a revocation or a
+    new password stays."""
+    leaves = first_creation(leaves)
     latest = max(leaves, key=lambda leaf: (str(leaf.get("updated_at") or ""),
                                            bool(leaf.get("disabled")), _order(leaf)))
     merged = dict(latest)

@@ -2,7 +2,9 @@
 
 One `device:<id>` document per device in the directory database. A device id belongs to the
 account that registered it (its first login): another account logging in with it is refused
-(409 `device_id_taken`) and contacts claiming it are not recorded, so the owner's town official
+(409 `device_id_taken`; on a cluster, where two accounts' claims can both be accepted, the claim
+is read back and the one that is not first is refused at once) and contacts claiming it are
+not recorded, so the owner's town official
 keeps seeing it and can revoke it. Updates are throttled in memory: at most one write per
 device and kind of event every THROTTLE_S seconds per process, so a device polling every few
 seconds does not cause a write each time.
@@ -17,8 +19,10 @@ from datetime import datetime, timedelta, timezone
 
 from models.device_status import apply_status
 from models.session import DEVICE_ID_PATTERN
-from sync.couch.client import Conflict, Database
 from sync.clock import utc_now
+from sync.cluster.directory_merges import merge_device
+from sync.couch.client import Conflict, Database
+from sync.directory.store import CREATE_SETTLE_S, created_alone, withdraw
 
 log = logging.getLogger("fieldsync.devices")
 DEVICE_ID_RE = re.compile(DEVICE_ID_PATTERN)
@@ -58,12 +62,30 @@ class DeviceRegistry:
             if doc is not None and doc.get("username") != username:
                 raise DeviceTaken(device_id)
             doc = self._touched(doc, device_id, username, village, "contact", platform, app_version)
+            created = "_rev" not in doc
             try:
                 self.db.put(doc)  # a new id is created without a rev: a rival gets 409
-                return doc
             except Conflict:
                 continue
+            if created:
+                self._confirm(doc)
+            return doc
         raise DeviceTaken(device_id)
+
+    def _confirm(self, doc: dict) -> None:
+        """Read a claim back: a cluster may have accepted a rival account's claim of the same
+        id as well (201 + 202). The owner is the one the sweeper's merge keeps
+        (sync/cluster/directory_merges.py, the first to see it); if that is not us, our leaf is
+        withdrawn and we are refused now rather than after the merge."""
+        leaves = created_alone(self.db, doc, CREATE_SETTLE_S)
+        if len({leaf.get("username") for leaf in leaves}) < 2:
+            return
+        owner = merge_device(leaves).get("username")
+        if owner != doc["username"]:
+            withdraw(self.db, doc["_id"], doc["_rev"])
+            log.warning("device id %s was claimed by %s and %s at once: %s keeps it",
+                        doc["device_id"], owner, doc["username"], owner)
+            raise DeviceTaken(doc["device_id"])
 
     def owner(self, device_id: str) -> str | None:
         """The account that registered a device, or None."""
