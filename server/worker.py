@@ -21,6 +21,7 @@ from server.scheduler import Job, start_scheduler
 from sync.cluster.membership import Membership
 from sync.cluster.server_conflicts import ServerConflicts, default_merges
 from sync.directory.lockout import LoginThrottle
+from sync.gateway.written_once import purge_claims
 from sync.feeds.heartbeat import beat, leave
 from sync.directory.provisioning import ensure_server_databases
 
@@ -129,7 +130,8 @@ class Worker:
                  Job("alert_escalations", self.escalate_alerts, settings.escalation_interval_s),
                  Job("reconcile", self.reconcile, 5.0),
                  Job("server_conflicts", self.resolve_conflicts, 30.0),
-                 Job("lockout_purge", self.purge_lockouts, settings.lockout_purge_interval_s)]
+                 Job("lockout_purge", self.purge_lockouts, settings.lockout_purge_interval_s),
+                 Job("write_claim_purge", self.purge_write_claims, settings.lockout_purge_interval_s)]
         unknown = set(self.only) - {job.name for job in every}
         if unknown:
             raise ValueError(f"unknown worker jobs: {', '.join(sorted(unknown))}; known: "
@@ -143,6 +145,12 @@ class Worker:
         if not self.membership.owns("job:lockout_purge"):
             return 0
         return LoginThrottle(self.services.state_db).purge()
+
+    def purge_write_claims(self) -> int:
+        """Delete the gateway's old write claims (sync/gateway/written_once.py; one worker does it)."""
+        if not self.membership.owns("job:write_claim_purge"):
+            return 0
+        return purge_claims(self.services.state_db)
 
     def reconcile(self) -> int:
         """Resolve conflicts and update the central view from the villages' changes."""

@@ -220,3 +220,19 @@ def fingerprint(doc: dict) -> str:
 def _refuse(batch: WriteBatch, entry: ScreenedDoc, code: str, **params: object) -> None:
     batch.accepted.remove(entry)
     batch.rejections.append(refusal(entry.doc, code, 403, **params))
+
+
+def purge_claims(state: Database, now: float | None = None, batch_size: int = 500) -> int:
+    """Delete write claims older than CLAIM_TTL_S; how many (the worker's `write_claim_purge`
+    job). Safe at any time: an old slot is free anyway, and once its write landed the stored
+    document itself refuses every other revision of the slot."""
+    now = time.time() if now is None else now
+    deleted, stubs = 0, []
+    for claim in state.docs_with_prefix("write_claim:"):
+        at = claim.get("claimed_at")
+        if not isinstance(at, (int, float)) or now - at >= CLAIM_TTL_S:
+            stubs.append({"_id": claim["_id"], "_rev": claim["_rev"], "_deleted": True})
+        if len(stubs) >= batch_size:
+            deleted += sum(1 for row in state.bulk_docs(stubs) if not row.get("error"))
+            stubs = []
+    return deleted + (sum(1 for row in state.bulk_docs(stubs) if not row.get("error")) if stubs else 0)

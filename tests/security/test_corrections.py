@@ -229,3 +229,24 @@ def test_a_claim_whose_write_never_landed_frees_the_slot_after_its_time(provisio
     written = replicated(old, [rev_id()])
     assert push(live_server, OWN, written) == {}
     assert [leaf["_rev"] for leaf in leaves(provisioned, old["_id"])] == [written["_rev"]]
+
+
+def test_the_worker_purges_old_claims_and_a_purged_slot_still_refuses(provisioned, live_server):
+    """A claim outlives its write by CLAIM_TTL_S at most: the worker deletes older ones, and the
+    stored document then refuses another first revision by itself."""
+    from server.worker import Worker
+    from sync.gateway.written_once import CLAIM_TTL_S, purge_claims
+
+    doc = replicated(request_doc(), [rev_id()])
+    assert push(live_server, OWN, doc) == {}
+    state = provisioned.couch.database(provisioned.names.state)
+    assert [c["doc_id"] for c in state.docs_with_prefix("write_claim:")] == [doc["_id"]]
+    worker = Worker(provisioned, worker_id="claims-housekeeper")
+    worker.heartbeat()
+    job = {job.name: job for job in worker.jobs()}["write_claim_purge"]
+    assert job.func() == 0  # young: kept
+    assert purge_claims(state, now=time.time() + CLAIM_TTL_S + 1) == 1
+    assert list(state.docs_with_prefix("write_claim:")) == []
+    other = replicated({**doc, "applicant": {**doc["applicant"], "phone": PHONES[1]}}, [rev_id()])
+    assert code_of(push(live_server, OWN, other)) == "written_once"
+    assert [leaf["_rev"] for leaf in leaves(provisioned, doc["_id"])] == [doc["_rev"]]
