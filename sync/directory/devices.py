@@ -21,8 +21,8 @@ from models.device_status import apply_status
 from models.session import DEVICE_ID_PATTERN
 from sync.clock import utc_now
 from sync.cluster.directory_merges import merge_device
+from sync.cluster.read_back import read_back, withdraw
 from sync.couch.client import Conflict, Database
-from sync.directory.store import CREATE_SETTLE_S, created_alone, withdraw
 
 log = logging.getLogger("fieldsync.devices")
 DEVICE_ID_RE = re.compile(DEVICE_ID_PATTERN)
@@ -77,7 +77,7 @@ class DeviceRegistry:
         id as well (201 + 202). The owner is the one the sweeper's merge keeps
         (sync/cluster/directory_merges.py, the first to see it); if that is not us, our leaf is
         withdrawn and we are refused now rather than after the merge."""
-        leaves = created_alone(self.db, doc, CREATE_SETTLE_S)
+        leaves = read_back(self.db, doc)
         if len({leaf.get("username") for leaf in leaves}) < 2:
             return
         owner = merge_device(leaves).get("username")

@@ -13,11 +13,11 @@ from models.accounts import account_doc_id, hash_password, stored_account_schema
 from models.hierarchy import Jurisdiction, jurisdiction_doc_id
 from sync.clock import utc_now
 from sync.cluster.directory_merges import first_creation, merge_account
-from sync.couch.client import Conflict, Database, NotFound
+from sync.cluster.read_back import live_leaves, read_back, withdraw
+from sync.couch.client import Conflict, Database
 from sync.directory.tokens import TOKEN_TTL_S
 
 EDIT_ATTEMPTS = 8  # concurrent edits of one account re-read and re-applied this many times
-CREATE_SETTLE_S = 0.3  # a create is read back again after this (rare: accounts, device ids)
 
 
 class _Listeners:
@@ -45,36 +45,6 @@ class UnknownAccount(LookupError):
 
 class UsernameTaken(Exception):
     """Another account has (or was created at the same time with) that username."""
-
-
-def live_leaves(db: Database, doc_id: str) -> list[dict]:
-    """Every live leaf revision of a document (more than one: a cluster accepted concurrent
-    writes of it, 201 + 202, and it is in conflict)."""
-    try:
-        rows = db.get(doc_id, open_revs="all")
-    except NotFound:  # a read that does not see the write yet (a cluster's lag)
-        return []
-    return [row["ok"] for row in rows
-            if isinstance(row.get("ok"), dict) and not row["ok"].get("_deleted")]
-
-
-def created_alone(db: Database, doc: dict, settle_s: float) -> list[dict]:
-    """The live leaves of a document we just created, read back twice: at once, and when that
-    shows ours alone, again after `settle_s` (a rival's create a cluster accepted as well may
-    reach the node we read a moment later; CREATE_SETTLE_S)."""
-    leaves = live_leaves(db, doc["_id"])
-    if len(leaves) < 2 and settle_s > 0:
-        time.sleep(settle_s)
-        leaves = live_leaves(db, doc["_id"])
-    return leaves or [doc]
-
-
-def withdraw(db: Database, doc_id: str, rev: str) -> None:
-    """Delete our own losing leaf of a conflicted document (the sweeper may have done it)."""
-    try:
-        db.delete(doc_id, rev)
-    except (Conflict, NotFound):  # gone already: the sweeper resolved it the same way
-        pass
 
 
 @dataclass
@@ -133,8 +103,8 @@ class Directory:
         except Conflict:
             raise UsernameTaken(values["username"]) from None
         # a 201 is no exclusive claim on a cluster: read back, and the later create gives way
-        first = first_creation(created_alone(self.db, doc, CREATE_SETTLE_S))
-        if all(leaf["_rev"] != doc["_rev"] for leaf in first):
+        first = first_creation(read_back(self.db, doc))
+        if all(leaf.get("creation") != doc["creation"] for leaf in first):
             withdraw(self.db, doc["_id"], doc["_rev"])
             raise UsernameTaken(values["username"])
         return doc

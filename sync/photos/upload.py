@@ -9,7 +9,10 @@ Only verification visits carry photos (docs/device-contract.md). A visit whose c
 is quarantined gets no photo until it is corrected: the correction must be a revision on top of
 the quarantined one, which a server-made revision would hide from the gateway's written-once
 check. Re-sending the same photo under the same name is answered as done, so a retry after a
-lost answer writes nothing; a different photo under a name already taken is refused.
+lost answer writes nothing; a different photo under a name already taken is refused. On a
+cluster two uploads to one visit can both be accepted (201 + 202): each reads the visit back,
+and the one whose revision reconciliation would not keep withdraws it and uploads again on top
+of the kept one, so "created" always means the photo is on the visit.
 """
 from __future__ import annotations
 
@@ -20,11 +23,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from models.doc_ids import quarantine_id
+from models.household_merge import revision_order
 from models.registry import ACCEPT, Verdict
 from sync.directory.access import Principal
 from sync.couch.client import Conflict, CouchServer
 from sync.gateway.forwarding import SyncRequest
 from sync.couch.names import DatabaseNames
+from sync.cluster.read_back import read_back, withdraw
 from sync.photos.checks import image_media_type
 from sync.gateway.screening import ScreenedDoc, WriteBatch
 
@@ -84,9 +89,10 @@ class PhotoUploads:
             try:
                 rev = village_db.put_attachment(upload.doc_id, upload.name, upload.data,
                                                 content_type, visit["_rev"])
-                break
             except Conflict:  # the visit changed in between (a device synced it): read again
                 continue
+            if self._kept(village_db, upload, rev):
+                break
         else:
             raise RuntimeError(f"{upload.doc_id} kept changing")
         stub = {"content_type": content_type, "digest": digest, "stub": True,
@@ -95,6 +101,26 @@ class PhotoUploads:
         visit.update(_rev=rev, _attachments={upload.name: stub})
         self._after_write(upload, visit, rev)
         return self._answer(upload, rev, stub, created=True)
+
+    @staticmethod
+    def _kept(village_db, upload: PhotoUploadRequest, rev: str) -> bool:
+        """Whether our new revision of the visit is the one reconciliation keeps. A cluster may
+        have accepted a concurrent write of the visit as well (another upload: 201 + 202);
+        reconciliation then keeps the lowest revision of a written-once document and archives
+        the other (sync/reconcile/conflicts.py), so the other's photo would not be on the
+        visit. The visit is read back (sync/cluster/read_back.py); if another leaf is the one
+        kept, ours is withdrawn (False: the upload is tried again on top of it, where a
+        different photo under the name is refused as taken)."""
+        leaves = read_back(village_db, {"_id": upload.doc_id, "_rev": rev})
+        if len(leaves) < 2:  # ours, or a later revision on top of it: no conflict
+            return True
+        kept = min(leaves, key=lambda leaf: revision_order(leaf["_rev"]))
+        if kept["_rev"] == rev:
+            return True
+        withdraw(village_db, upload.doc_id, rev)
+        log.info("%s/%s: a concurrent write of the visit is kept; uploading %s again on it",
+                 upload.village, upload.doc_id, upload.name)
+        return False
 
     def _visit(self, upload: PhotoUploadRequest) -> dict:
         """The visit's current revision, if it exists and is not waiting for a correction."""

@@ -133,3 +133,55 @@ def test_a_broken_photo_gets_feedback_and_bad_requests_are_refused(provisioned, 
     refused(413, "attachment_too_large", photos_url(live_server, FIRST),
             files={"photo": ("big.jpg", big, "image/jpeg")})
     assert provisioned.photo_desk.backlog() == {"pending": 0, "dead": 0}
+
+
+def _upload(doc_id: str, name: str, data: bytes):
+    from sync.directory.access import Principal
+    from sync.photos.upload import PhotoUploadRequest
+    cadre = Principal("chen.zq", "cadre", VILLAGE, device_id="dev-upload-1")
+    return PhotoUploadRequest(principal=cadre, village=VILLAGE, doc_id=doc_id, name=name,
+                              data=data, request_id=f"req-{name}-{len(data)}",
+                              device={"id": "dev-upload-1", "platform": None,
+                                      "app_version": None})
+
+
+def _two_processes_upload(services, settings, cluster_couch, first: tuple, second: tuple):
+    """Two web processes store a photo each on the same visit at the same moment; what each
+    was told, and the visit once reconciliation has resolved any conflict."""
+    from server.bootstrap import build_services
+    from support.at_once import at_once
+    one, two = (build_services(cluster_couch.settings(settings)) for _ in range(2))
+    village_db = seed_visits(one)
+    told = at_once(lambda: one.photo_uploads.store(_upload(FIRST, *first)),
+                   lambda: two.photo_uploads.store(_upload(FIRST, *second)))
+    cluster_couch.settle()
+    services.reconciliation.resolver.resolve(VILLAGE, FIRST)
+    stored = village_db.get(FIRST, conflicts=True)
+    assert "_conflicts" not in stored
+    return told, stored["_attachments"]
+
+
+def test_two_photos_under_one_name_at_once_one_is_refused(services, settings, cluster_couch):
+    """Fails on the old upload through the cluster proxy: both were told created (201 + 202),
+    the visit was left in conflict and reconciliation kept one revision, so one cadre's photo
+    was not on the visit although they were told it was."""
+    first, second = jpeg(400, 200), jpeg(300, 300)
+    told, photos = _two_processes_upload(services, settings, cluster_couch,
+                                         ("house-1.jpg", first), ("house-1.jpg", second))
+    created = [answer for answer in told if isinstance(answer, dict)]
+    assert len(created) == 1, told
+    refused = next(answer for answer in told if not isinstance(answer, dict))
+    assert refused.status == 409 and refused.code == "photo_name_taken"
+    assert photos["house-1.jpg"]["digest"] == created[0]["digest"]  # what the other was told
+
+
+def test_two_photos_under_two_names_at_once_are_both_on_the_visit(services, settings,
+                                                                   cluster_couch):
+    """Fails on the old upload through the cluster proxy: reconciliation kept one of the two
+    accepted revisions, so the other photo, reported created, was archived."""
+    told, photos = _two_processes_upload(services, settings, cluster_couch,
+                                         ("house-1.jpg", jpeg(400, 200)),
+                                         ("house-2.jpg", jpeg(300, 300)))
+    assert [answer["created"] for answer in told] == [True, True], told
+    assert {name: photos[name]["digest"] for name in ("house-1.jpg", "house-2.jpg")} == \
+        {answer["attachment"]: answer["digest"] for answer in told}

@@ -4,11 +4,12 @@ No cluster installs here, so `ClusterProxy` sits on 127.0.0.1 in front of the se
 pouchdb-server and reproduces what a 3-node CouchDB 3.x cluster (q=2, n=3) did to the suite:
 
 - **concurrent writes of one id both accepted**: when two writes of the same document id from
-  the same parent revision (a `PUT`, or a `_bulk_docs` row) arrive within `conflict_window_s`
-  of each other, the one the server refuses with 409 is instead stored as a conflicting
-  revision (`_bulk_docs` with `new_edits: false`) and answered **202 Accepted** with an `ok`
-  body, as the cluster does when the two writes reach different nodes first. The document is
-  really left in conflict; which revision wins is CouchDB's deterministic choice, so either.
+  the same parent revision (a `PUT`, a `_bulk_docs` row, or an attachment's `PUT ?rev=`)
+  arrive within `conflict_window_s` of each other, the one the server refuses with 409 is
+  instead stored as a conflicting revision (`_bulk_docs` with `new_edits: false`) and
+  answered **202 Accepted** with an `ok` body, as the cluster does when the two writes reach
+  different nodes first. The document is really left in conflict; which revision wins is
+  CouchDB's deterministic choice, so either.
   Two identical edits of one parent are one revision (CouchDB derives a revision id from the
   parent and the body): answered 202 with the winner's rev, no conflict.
 - **a `_changes` that lags a write**: with `changes_lag_s`, a `_changes` read answers as if
@@ -180,6 +181,9 @@ class ClusterProxy:
                 return self._db_info(handler, parts.path, parts.query, headers, segments[0])
             if self._is_doc_write(method, segments, body):
                 return self._write(handler, method, handler.path, body, headers, segments)
+            if _is_attachment_write(method, segments, query):
+                return self._attachment_write(handler, handler.path, body, headers, segments,
+                                              dict(query)["rev"])
             self._note_db_write(method, segments)
             self._pass(handler, method, handler.path, body, headers)
         except (BrokenPipeError, ConnectionResetError):
@@ -377,6 +381,44 @@ class ClusterProxy:
         self._note_db_write(method, segments)
         _answer(handler, status, answer)
 
+    def _attachment_write(self, handler, path: str, body: bytes | None, headers: dict,
+                          segments: list[str], parent: str) -> None:
+        """(a) for `PUT /db/doc/attachment?rev=`: one refused because another from the same
+        revision was just stored is stored too, as a sibling revision with its attachment."""
+        db, doc_id, name = segments
+        key = (db, doc_id, parent)
+        with self._lock:
+            self._serial += 1
+            mine = Arrival(time.monotonic(), self._serial)
+            self._arrivals[key] = [a for a in self._arrivals.get(key, [])
+                                   if mine.at - a.at <= self.conflict_window_s] + [mine]
+        try:
+            response = self._upstream("PUT", path, body, headers)
+            raw = response.read()
+        finally:
+            mine.done.set()
+        status, mine.ok = response.status, response.status < 300
+        if status == 409 and self._raced(db, {"_id": doc_id, "_rev": parent}, mine):
+            doc_path = f"/{quote(db, safe='')}/{quote(doc_id, safe='')}"
+            got = self._upstream("GET", f"{doc_path}?rev={quote(parent)}&attachments=true", None,
+                                 {**headers, "Accept": "application/json"})
+            doc = json.loads(got.read())
+            doc.setdefault("_attachments", {})[name] = {
+                "content_type": headers.get("Content-Type", "application/octet-stream"),
+                "data": base64.b64encode(body or b"").decode()}
+            rev_id = uuid.uuid4().hex
+            doc.update(_rev=f"{int(parent.split('-')[0]) + 1}-{rev_id}", _revisions={
+                "start": int(parent.split("-")[0]) + 1, "ids": [rev_id, parent.split("-", 1)[1]]})
+            stored, answer = self._upstream_json("POST", f"/{quote(db, safe='')}/_bulk_docs",
+                                                 {"docs": [doc], "new_edits": False}, headers)
+            assert stored in (201, 202), (stored, answer)
+            self.counts["accepted_202"] += 1
+            status, raw = 202, json.dumps({"ok": True, "id": doc_id, "rev": doc["_rev"]}).encode()
+        if status < 300:
+            self._note_written(db, doc_id, json.loads(raw)["rev"])
+        self._note_db_write("PUT", segments)
+        _answer(handler, status, raw, raw=True)
+
     def _raced(self, db: str, doc: dict, mine: Arrival) -> bool:
         """Whether a refused write lost a race: another write from the same parent arrived
         within the window and succeeded (a 409 for a document long there stays a 409)."""
@@ -444,6 +486,11 @@ class ClusterProxy:
 
 def _doc_body(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def _is_attachment_write(method: str, segments: list[str], query: list) -> bool:
+    return (method == "PUT" and len(segments) == 3 and "rev" in dict(query)
+            and not segments[0].startswith("_") and not segments[1].startswith("_"))
 
 
 def _is_conflict(row: object, status: int, bulk: bool) -> bool:
