@@ -155,7 +155,8 @@ class Directory:
         None when nothing stands beside our writes or the merge keeps everything. What protects
         the account stays (a re-enable beside a disable stays disabled, as in the merge)."""
         leaves = live_leaves(self.db, doc_id)
-        others = [leaf for leaf in leaves if leaf["_rev"] not in mine]
+        # a concurrent create's leaves give way whole (first_creation): never rebase on them
+        others = [leaf for leaf in first_creation(leaves) if leaf["_rev"] not in mine]
         if len(leaves) < 2 or not others:
             return None
         base = merge_account(others)

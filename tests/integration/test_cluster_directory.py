@@ -104,3 +104,23 @@ def test_a_device_claimed_by_two_accounts_at_once_is_refused_to_one_at_once(serv
     stored = _swept(services, cluster_couch, "device:dev-7f3a")
     assert stored["username"] == kept[0]
     assert services.devices.owner("dev-7f3a") == two.devices.owner("dev-7f3a") == kept[0]
+
+
+def test_the_cli_tells_the_admin_whose_create_came_second(runner, services, cluster_couch,
+                                                          monkeypatch):
+    """Another admin creates the username between the CLI's check and its write. Fails on the
+    old code: a single node ended in a Conflict traceback, the proxy said 已创建账号 for an
+    account the other admin's create replaced."""
+    from sync.directory.store import Directory
+    assert runner.invoke("provision", "docs/examples/jurisdictions.csv").exit_code == 0
+    real_add = Directory.add_account
+
+    def add_after_a_rival(directory, values, password):
+        real_add(services.directory, {**values, "display_name": "何卫民"}, "rival-pass-1")
+        return real_add(directory, values, password)
+    monkeypatch.setattr(Directory, "add_account", add_after_a_rival)
+    added = runner.invoke("user", "add", "he.wm", "--role", "cadre", "--jurisdiction",
+                          "441226101201", "--name", "何伟明", lang="zh")
+    assert added.exit_code == 1 and "用户名 he.wm 已被使用" in added.output, added.output
+    stored = _swept(services, cluster_couch, "account:he.wm")
+    assert stored["display_name"] == "何卫民"  # the rival's account, whole
