@@ -15,7 +15,7 @@ from models.duty_roster import duty_roster_id
 from models.hierarchy import jurisdiction_doc_id, parent_code
 from sync.couch.client import Database, NotFound
 from sync.clock import utc_now
-from sync.couch.design import same_design
+from sync.couch.design import ensure_design_doc
 from sync.directory.store import ACCOUNT_LISTENERS
 
 OFFICIAL_ROLES = ("town_official", "county_official")
@@ -194,9 +194,7 @@ class Router:
 
     def ensure_design(self) -> None:
         """Install the routing view in the directory database (idempotent)."""
-        current = self.db.get_or_none(ROUTING_DDOC["_id"])
-        if not same_design(current, ROUTING_DDOC):
-            self.db.put({**ROUTING_DDOC, **({"_rev": current["_rev"]} if current else {})})
+        ensure_design_doc(self.db, ROUTING_DDOC)
 
     def accounts(self, names: list[str | None]) -> dict[str, dict]:
         """The account documents of `names` as they are now (one read), by username; names

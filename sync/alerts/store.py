@@ -5,7 +5,7 @@ import logging
 from typing import Callable, Iterator
 
 from sync.couch.client import Database, NotFound
-from sync.couch.design import same_design
+from sync.couch.design import ensure_design_doc
 
 log = logging.getLogger("fieldsync.alerts")
 
@@ -52,9 +52,7 @@ class AlertStore:
 
     def ensure_design(self) -> None:
         """Install the alerts design document (idempotent)."""
-        current = self.db.get_or_none(ALERTS_DDOC["_id"])
-        if not same_design(current, ALERTS_DDOC):
-            self.db.put({**ALERTS_DDOC, **({"_rev": current["_rev"]} if current else {})})
+        ensure_design_doc(self.db, ALERTS_DDOC)
 
     def get(self, alert_id: str) -> dict | None:
         """One alert, or None."""

@@ -20,6 +20,7 @@ from sync.cluster import merges
 from sync.cluster.directory_merges import directory_merges
 from sync.couch.client import Conflict, CouchServer, Database, NotFound
 from sync.couch.names import DatabaseNames
+from sync.couch.design import ensure_design_doc
 
 log = logging.getLogger("fieldsync.server_conflicts")
 Merge = Callable[[list[dict]], dict]
@@ -65,11 +66,8 @@ class ServerConflicts:
         """Ids of conflicted documents of one database (installs the view on first use)."""
         try:
             rows = db.view("server_conflicts", "conflicts", limit=limit)["rows"]
-        except NotFound:
-            try:
-                db.put(dict(DDOC))
-            except Conflict:  # another worker installed it
-                pass
+        except NotFound:  # a fresh database: install the view (a lost race counts as done)
+            ensure_design_doc(db, DDOC)
             rows = db.view("server_conflicts", "conflicts", limit=limit)["rows"]
         return [row["id"] for row in rows]
 

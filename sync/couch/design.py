@@ -17,6 +17,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from sync.couch.client import Conflict, Database
+
 DESIGN_DIR = Path(__file__).with_name("design")
 DESIGN_VERSION = 5  # bump when a design document changes so provisioning rewrites it
 VILLAGE_DDOC = "_design/fieldsync"
@@ -49,6 +51,24 @@ def same_design(current: dict | None, wanted: dict) -> bool:
         return False
     stored = {k: v for k, v in current.items() if k != "_rev"}
     return stored == wanted
+
+
+def ensure_design_doc(db: Database, wanted: dict, attempts: int = 4) -> bool:
+    """Install or update one design document; False when it was already as wanted. Several
+    processes may do this at once (the first requests after a start, provisioning beside a
+    worker): a 409 means another one wrote meanwhile, so read again rather than fail."""
+    for _ in range(attempts):
+        current = db.get_or_none(wanted["_id"])
+        if same_design(current, wanted):
+            return False
+        try:
+            db.put({**wanted, **({"_rev": current["_rev"]} if current else {})})
+            return True
+        except Conflict:
+            continue
+    if same_design(db.get_or_none(wanted["_id"]), wanted):
+        return False
+    raise Conflict(f"design document {wanted['_id']} keeps changing under this writer")
 
 
 # Mango indexes: (name, fields). Always query `_find` with `use_index` naming one of these.

@@ -3,6 +3,7 @@ same answers as a read of every account did, without reading every account."""
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 
@@ -103,3 +104,29 @@ def test_an_official_disabled_here_stops_getting_alerts_at_once(crowded, no_acco
     for name in ("jiu.b", "ma.other"):
         crowded.directory.set_disabled(name, True)
     assert router.town_duty(OTHER_TOWN, COUNTY)[1] == "county_roster"
+
+
+def test_many_first_readers_at_once_install_the_routing_view_once_and_all_get_answers(inbox_only):
+    """A fresh directory without the routing view, and several requests routed at once (as when
+    a crowd of mediation requests arrives): each reader that finds no view installs it; the ones
+    that lose the race (409) must still get their answer, not an error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sync.alerts.routing import ROUTING_DDOC, Router
+
+    db = inbox_only.directory.db
+    current = db.get_or_none(ROUTING_DDOC["_id"])
+    if current:
+        db.delete(ROUTING_DDOC["_id"], current["_rev"])
+    expected = reference_officials(inbox_only, TOWN)
+    routers = [Router(db) for _ in range(8)]  # each with an empty cache, as 8 processes
+    start = threading.Barrier(len(routers))
+
+    def first_read(router: Router) -> list[str]:
+        start.wait(timeout=30)
+        return router.officials_of(TOWN)
+
+    with ThreadPoolExecutor(len(routers)) as pool:
+        answers = list(pool.map(first_read, routers))
+    assert answers == [expected] * len(routers)
+    assert db.get_or_none(ROUTING_DDOC["_id"])["_rev"].startswith("1-")
