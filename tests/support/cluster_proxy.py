@@ -18,6 +18,8 @@ pouchdb-server and reproduces what a 3-node CouchDB 3.x cluster (q=2, n=3) did t
 - **sequences in the cluster's opaque form**: every `seq`/`last_seq` of `_changes` and the
   `update_seq` of `GET /db` becomes a `"12-g1AAAA…"` string, different between the two even
   for the same state, and is mapped back when it comes in as `since`.
+- **`_membership`** answers three nodes (fieldsync then reads a write back twice,
+  sync/cluster/read_back.py).
 - **`_db_updates`** (pouchdb-server has none): database names written through the proxy are
   listed about `db_updates_delay_s` after the write, as CouchDB's batched feed does.
 
@@ -174,6 +176,9 @@ class ClusterProxy:
         try:
             if segments == ["_db_updates"] and self.db_updates:
                 return _answer(handler, 200, self._db_updates_page(dict(query)))
+            if segments == ["_membership"]:  # three nodes, as the cluster it stands for
+                nodes = [f"couchdb@node{n}.cluster.test" for n in (1, 2, 3)]
+                return _answer(handler, 200, {"all_nodes": nodes, "cluster_nodes": nodes})
             if len(segments) == 2 and segments[1] == "_changes" and _buffered_feed(query):
                 return self._changes(handler, method, parts.path, query, body, headers,
                                      segments[0])
