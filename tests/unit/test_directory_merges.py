@@ -30,6 +30,24 @@ def test_a_disable_survives_a_later_concurrent_edit():
     assert merged["updated_at"] == "2026-05-03T08:02:00.000Z"
 
 
+def test_two_creates_of_one_username_keep_the_first_whole():
+    """Fails on the old merge: the later create's name came with the earlier create's password
+    (the ordinary fields from the latest leaf, the password from the larger hash)."""
+    first = _account("1-f", display_name="陈志强", password_hash="hash-a",
+                     created_at="2026-05-03T08:00:00.000Z", creation="b" * 32,
+                     updated_at="2026-05-03T08:00:00.000Z")
+    second = _account("1-a", display_name="陈智强", password_hash="hash-z",
+                      created_at="2026-05-03T08:00:00.001Z", creation="a" * 32,
+                      updated_at="2026-05-03T08:00:00.001Z")
+    edited = {**first, "_rev": "2-c", "phone": "13926611234",
+              "updated_at": "2026-05-03T08:00:00.500Z"}
+    merged = _every_order(merge_account, [first, second, edited])
+    assert (merged["display_name"], merged["password_hash"]) == ("陈志强", "hash-a")
+    assert merged["creation"] == "b" * 32 and merged["phone"] == "13926611234"
+    same_time = {**second, "created_at": first["created_at"]}  # a tie: the smaller nonce
+    assert _every_order(merge_account, [first, same_time])["password_hash"] == "hash-z"
+
+
 def test_a_password_reset_and_a_device_revocation_are_never_lost():
     reset = _account("5-a", password_hash="new-hash", password_changed_at="2026-05-03T09:00:00Z",
                      token_generation=4, updated_at="2026-05-03T09:00:00.000Z")
