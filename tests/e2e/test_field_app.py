@@ -290,6 +290,8 @@ def test_the_sync_status_says_why_a_sync_does_not_go_through(provisioned, villag
     for state in ("busy_recovered", "fault_recovered"):
         assert result[state]["badge"] == "在线" and result[state]["phase"] == "已同步"
     assert gateway.held.refused["too_many_waiting_account"] >= 1  # the 503 came from the budget
+    # the update banner is shown while the server refuses this version and gone once it takes it again
+    assert result["too_old"]["banner"] == 1 and result["too_old_recovered_banner"] == 0
     told = result["unauthorized"]  # 401: asked for the password once, not retried for ever
     assert told["phase"] == "需要重新登录（登录已失效，本机数据不会丢失）" and told["needs_password"] is True
     assert told["last_ok"].startswith("上次同步成功：") and "密码" in told["login_text"]

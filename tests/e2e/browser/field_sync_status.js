@@ -81,10 +81,12 @@ async function statuses(input, page, out) {
   await syncScreen(page);
   await page.click('[data-test="sync-now"]');
   out.too_old = await seen(page, input, input.phases.too_old, 'too-old');
+  out.too_old.banner = await page.locator('[data-test="update-required"]').count();
   await ask(page, input, 'restore');
   await syncScreen(page);
   await page.click('[data-test="sync-now"]');
   await seen(page, input, input.phases.caught_up, 'too-old-recovered');
+  out.too_old_recovered_banner = await page.locator('[data-test="update-required"]').count();
   step(input, out, 'too old, then recovered');
 
   await ask(page, input, 'revoke');
