@@ -6,8 +6,13 @@ its own process, and a load client under gevent (bench/concurrency_load.py) that
 `_changes` longpolls spread over the villages (re-polling from their last_seq, as PouchDB's live
 pull does), officials' alert streams and half-open connections, then writes to each village in
 turn and times how long each of its held longpolls takes to answer, and pushes mediation
-requests from several devices with nothing held and again under the load. /healthz is sampled
-throughout; the web worker's RSS and its TCP connections to CouchDB are sampled from /proc.
+requests from several devices with nothing held and again under the load (both times from a
+fresh process of their own, bench/concurrency_push.py, never on the loop that holds the
+sockets). /healthz is probed throughout by a small process of its own (bench/healthz_probe.py:
+one blocking connection, no other work), first alone for the floor; the web worker measures its
+own gevent loop's lag (server/serve.py LoopLag, read from /api/v1/monitoring before and after
+the load); the web worker's RSS, its TCP connections to CouchDB, and each process's CPU and
+time spent waiting for a core are sampled from /proc.
 
 One cadre account per village holds all of that village's longpolls, so the bench raises the
 per-account budgets (FIELDSYNC_MAX_HELD_PER_ACCOUNT, ..._STREAMS_PER_ACCOUNT) to what it opens;
@@ -39,6 +44,8 @@ from server.config import Settings
 from server.embedded_couchdb import ADMIN_USER, EmbeddedCouchDB, free_port
 from sync.directory.provisioning import apply_plan, ensure_server_databases, plan_provisioning
 
+PROBE_EVERY_S = 0.1
+IDLE_PROBE_S = 6.0  # the /healthz floor: this long of probes before anything else runs
 NAME = "concurrency"
 TITLE = "held longpolls, alert streams and half-open connections on one web process"
 # `live` of the `held` longpolls are real PouchDB live replications (bench/live_devices.js)
@@ -90,20 +97,56 @@ def p99(values: list[float]) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1) if ordered else None
 
 
-def probe_healthz(url: str, stop: threading.Event, limit: int = 100_000) -> list[float]:
-    """Milliseconds of `GET /healthz`, one every 0.1 s on a kept connection, until `stop` (or
-    `limit` samples); a failed probe counts as its time-out (10 s)."""
-    times: list[float] = []
-    with requests.Session() as session:
-        while not stop.is_set() and len(times) < limit:
-            started = time.monotonic()
-            try:
-                session.get(f"{url}/healthz", timeout=10)
-                times.append((time.monotonic() - started) * 1000)
-            except requests.RequestException:
-                times.append(10_000.0)
-            stop.wait(0.1)
-    return times
+def waiting_seconds(pid: int) -> float | None:
+    """Time the main thread of `pid` has spent runnable but waiting for a core
+    (/proc/<pid>/schedstat, second field, ns), or None."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as handle:
+            return int(handle.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def healthz_figures(probe: dict, load_started: float, phases: dict) -> dict:
+    """p99 of the probe's samples: before the load (the floor), during it, and per phase."""
+    samples = probe["samples"]
+    during = [ms for t, ms in samples if t >= load_started]
+    figures = {"healthz_p99_ms": p99(during), "healthz_max_ms": max(during, default=None),
+               "healthz_samples": len(during), "healthz_failed": probe["failed"],
+               "healthz_idle_p99_ms": p99([ms for t, ms in samples if t < load_started]),
+               "healthz_idle_samples": sum(1 for t, _ in samples if t < load_started)}
+    figures["healthz_p99_ms_by_phase"] = {
+        phase: p99([ms for t, ms in samples if start <= t <= end])
+        for phase, (start, end) in phases.items()}
+    return figures
+
+
+def loop_lag(url: str, official: dict) -> dict | None:
+    """The web worker's own loop-lag gauge (server/serve.py LoopLag), from /api/v1/monitoring."""
+    answer = requests.get(f"{url}/api/v1/monitoring", timeout=120, auth=(official["user"],
+                                                                        official["token"]))
+    answer.raise_for_status()
+    return answer.json()["held_connections"].get("loop_lag")
+
+
+def lag_during(before: dict, after: dict) -> dict:
+    """Loop-lag samples taken between two readings of the gauge: how many, and the bucket bound
+    (ms) the p50 / p99 fall under (the gauge keeps counts per bucket, not each sample)."""
+    earlier = dict((bound, count) for bound, count in before["at_most_ms"])
+    counts = [("more" if bound is None else bound, count - earlier.get(bound, 0))
+              for bound, count in after["at_most_ms"]]
+    total = sum(count for _, count in counts)
+
+    def under(q: float) -> int | str | None:
+        seen = 0
+        for bound, count in counts:
+            seen += count
+            if total and seen >= q * total:
+                return bound
+        return None
+    return {"samples": total, "p50_at_most_ms": under(0.5), "p99_at_most_ms": under(0.99),
+            "max_ms_since_start": after["max_ms"], "counts_at_most_ms": counts,
+            "last_minute": after["last_minute"]}
 
 
 def profiler(pid: int, out: Path) -> subprocess.Popen | None:
@@ -149,7 +192,7 @@ def run(options: Options) -> dict:
     figures = dict(QUICK if options.quick else FULL)
     tmp = Path(tempfile.mkdtemp(prefix="fieldsync-bench-concurrency-"))
     embedded = EmbeddedCouchDB(tmp / "data")
-    web = None
+    web = probe = None
     try:
         embedded.start()
         villages = [f"4412261013{n:02d}" for n in range(figures["villages"])]
@@ -183,7 +226,7 @@ def run(options: Options) -> dict:
         pid = web.pid if kind == "waitress" else worker_pid(web.pid)
         log(f"web master {web.pid}, worker {pid} at {url}")
         spec = {"url": url, **figures, "held_villages": len(villages),
-                "villages": [{"code": code, "user": cadre_of(code),
+                "villages": [{"code": code, "user": cadre_of(code), "device": f"phone-{code}",
                               "token": login(url, cadre_of(code), f"phone-{code}")}
                              for code in villages],
                 "officials": [{"user": f"bench.o{n}", "token": login(url, f"bench.o{n}", f"web-{n}")}
@@ -201,37 +244,37 @@ def run(options: Options) -> dict:
         counter = threading.Thread(target=count_upstream, daemon=True)
         counter.start()
         spy = profiler(pid, tmp / "profile.txt") if options.profile else None
-        idle_healthz = probe_healthz(url, threading.Event(), limit=50)  # the floor, nothing held
-        probe_stop = threading.Event()
-        healthz_ms: list[float] = []
-        prober = threading.Thread(target=lambda: healthz_ms.extend(probe_healthz(url, probe_stop)),
-                                  daemon=True)
-        prober.start()
-        cpu_before = {"web": cpu_seconds(pid), "couchdb": cpu_seconds(embedded.child.process.pid)}
-        started, children_before = time.monotonic(), os.times()
+        lag_before = loop_lag(url, spec["officials"][0])
+        probe = subprocess.Popen([sys.executable, "-m", "bench.healthz_probe", url, str(PROBE_EVERY_S)],
+                                 cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        time.sleep(IDLE_PROBE_S)  # the floor: the probe alone, nothing held
+        pids = {"web": pid, "couchdb": embedded.child.process.pid, "healthz_probe": probe.pid}
+        cpu_before = {name: cpu_seconds(p) for name, p in pids.items()}
+        waiting_before = {name: waiting_seconds(p) for name, p in pids.items()}
+        load_started, started, children_before = time.time(), time.monotonic(), os.times()
         with RssSampler({"web": pid}, interval=0.5) as rss:
             load = subprocess.run([sys.executable, "-m", "bench.concurrency_load"], cwd=PROJECT_ROOT,
                                   input=json.dumps(spec), capture_output=True, text=True,
                                   timeout=3600, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+        after = os.times()  # the load client (and its pushers, node), reaped: in our children's times
         stop.set()
-        probe_stop.set()
-        prober.join(timeout=30)
         wall = time.monotonic() - started
+        cpu = {name: round(((cpu_seconds(p) or 0) - (cpu_before[name] or 0)) / wall, 2)
+               for name, p in pids.items()}
+        waiting = {name: round(((waiting_seconds(p) or 0) - (waiting_before[name] or 0)) / wall, 3)
+                   for name, p in pids.items()}
+        probe_out, _ = probe.communicate(timeout=60)
+        lag_after = loop_lag(url, spec["officials"][0])
         if spy is not None:
             write_profile(spy, tmp / "profile.txt")
-        cpu = {name: round(((cpu_seconds(p) or 0) - (cpu_before[name] or 0)) / wall, 2)
-               for name, p in (("web", pid), ("couchdb", embedded.child.process.pid))}
-        after = os.times()  # the load client, reaped: its CPU is now in our children's times
         cpu["load_client"] = round((after.children_user + after.children_system
                                     - children_before.children_user - children_before.children_system)
                                    / wall, 2)
         sys.stderr.write(load.stderr[-3000:])
         measured = json.loads(load.stdout)
-        # /healthz as a monitor sees it: from this process, not from the load client's busy loop
-        measured["healthz_p99_ms_from_load_client"] = measured.pop("healthz_p99_ms")
-        measured["healthz_p99_ms"] = p99(healthz_ms)
-        measured["healthz_samples"] = len(healthz_ms)
-        measured["healthz_idle_p99_ms"] = p99(idle_healthz)
+        measured.update(healthz_figures(json.loads(probe_out), load_started, measured["phases"]))
+        measured["web_loop_lag"] = (lag_during(lag_before, lag_after)
+                                    if lag_before and lag_after else None)
         result = {
             "name": NAME, "title": TITLE, "measured_at": now_iso(), "machine": machine(),
             "quick": options.quick, "load": figures, "server": (
@@ -243,13 +286,17 @@ def run(options: Options) -> dict:
             "upstream_connections_median": sorted(upstream)[len(upstream) // 2] if upstream else 0,
             "villages_with_waiters": len(villages),
             "pouchdb_live_replications": measured["live_ready"], "cpu_cores_used": cpu,
+            "waiting_for_a_core": waiting,
             "load_average_1m": {"start": loads[0], "max": max(loads), "end": os.getloadavg()[0]},
             "load_average_at_end": os.getloadavg(),
             "expected_alerts_per_stream": len(villages) + figures["push_devices"] * figures["pushes_each"],
         }
         statuses = measured["statuses"]
         result["held_503"] = statuses.get("longpoll_503", 0)
+        result["pushes_not_stored"] = sum(n for status, n in statuses.items()
+                                          if status.startswith("push_") and status != "push_201")
         result["met"] = bool(result["held_503"] == 0 and measured["missed_wakes"] == 0
+                             and result["pushes_not_stored"] == 0
                              and measured["live_ready"] >= figures["live"]
                              and (measured["woken_p99_s"] or 99) <= 2.0
                              and measured["push_p99_ratio"] <= 2.0
@@ -268,10 +315,14 @@ def run(options: Options) -> dict:
             f"{measured['healthz_idle_p99_ms']} ms); web RSS {result['rss_mb']} MB; upstream "
             f"connections {result['upstream_connections']} (villages with waiters {len(villages)})",
             f"alerts seen by every stream: {measured['alerts_seen_by_every_stream']} of "
-            f"{result['expected_alerts_per_stream']}"]
+            f"{result['expected_alerts_per_stream']}",
+            f"/healthz p99 by phase (ms): {measured['healthz_p99_ms_by_phase']}",
+            f"web loop lag p99 <= {(measured['web_loop_lag'] or {}).get('p99_at_most_ms')} ms; "
+            f"cores used {cpu}; waiting for a core (s per s) {waiting}"]
         return result
     finally:
-        if web is not None:
-            terminate(web, timeout=20)
+        for process in (probe, web):
+            if process is not None:
+                terminate(process, timeout=20)
         embedded.stop()
         clean_up(tmp, options.keep, "concurrency bench")

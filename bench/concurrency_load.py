@@ -5,7 +5,9 @@ Phases: baseline pushes with nothing held; then half-open connections, officials
 device longpolls: `live` of them real PouchDB live replications (bench/live_devices.js, one
 node process), the rest re-polling from their last_seq here, as PouchDB's live pull does; a
 write to each village in turn, timing how long each of its held longpolls and each live
-replica takes to get it; the same pushes again under that load. /healthz is sampled throughout.
+replica takes to get it; the same pushes again under that load. The pushes of both push phases
+are made by a process of their own (bench/concurrency_push.py), not on this loop; /healthz is
+probed by bench/healthz_probe.py. `phases` gives each phase's start and end (unix s).
 """
 from gevent import monkey
 
@@ -24,7 +26,8 @@ import requests  # noqa: E402
 from gevent import subprocess  # noqa: E402
 from gevent.pool import Pool  # noqa: E402
 
-from models.examples import example  # noqa: E402
+from bench.concurrency_push import Pusher  # noqa: E402
+from mobile_api.loop_lag import LoopLag  # noqa: E402
 
 
 def p99(values: list[float]) -> float | None:
@@ -42,7 +45,8 @@ class Load:
         self.session.mount("http://", adapter)
         self.statuses: Counter = Counter()
         self.answered: dict[str, list[float]] = defaultdict(list)  # village -> answer times
-        self.healthz_ms: list[float] = []
+        self.phases: dict[str, list[float]] = {}
+        self.pusher = Pusher(self.url, self.session, self.statuses)
         self.stream_alerts: list[set] = []
         self.running = True
         self.held_started = 0
@@ -50,43 +54,19 @@ class Load:
         self.live_ready = 0
         self.live_errors: Counter = Counter()
 
-    @staticmethod
-    def auth(user: str, token: str) -> dict:
-        """A device token as the Basic password, as the field app sends it."""
-        return {"Authorization": requests.auth._basic_auth_str(user, token)}
+    auth = staticmethod(Pusher.auth)
 
-    def push_one(self, village: dict, doc_id: str | None = None) -> float:
-        doc = example("mediation_request")
-        doc.update(_id=doc_id or f"mediation:{uuid.uuid4()}", village_code=village["code"])
-        started = time.monotonic()
-        try:
-            answer = self.session.post(f"{self.url}/sync/{village['code']}/_bulk_docs",
-                                       json={"docs": [doc]}, timeout=120,
-                                       headers=self.auth(village["user"], village["token"]))
-            self.statuses[f"push_{answer.status_code}"] += 1
-        except requests.RequestException:  # counted, and its time is the time it was given
-            self.statuses["push_failed"] += 1
-        return time.monotonic() - started
-
-    def pushes(self) -> list[float]:
-        villages = self.spec["villages"]
-        devices, each = self.spec["push_devices"], self.spec["pushes_each"]
-
-        def device(n: int) -> list[float]:
-            return [self.push_one(villages[n % len(villages)]) for _ in range(each)]
-        jobs = [gevent.spawn(device, n) for n in range(devices)]
-        gevent.joinall(jobs)
-        return [t for job in jobs for t in job.value]
-
-    def healthz(self) -> None:
-        while self.running:
-            started = time.monotonic()
-            try:
-                self.session.get(f"{self.url}/healthz", timeout=30)
-                self.healthz_ms.append((time.monotonic() - started) * 1000)
-            except requests.RequestException:
-                self.statuses["healthz_failed"] += 1
-            gevent.sleep(0.2)
+    def pushes(self, phase: str) -> list[float]:
+        """The push phase's devices, in a fresh process of their own (bench/concurrency_push.py)."""
+        spec = {key: self.spec[key] for key in ("url", "villages", "push_devices", "pushes_each")}
+        self.phases[phase] = [time.time()]
+        pusher = subprocess.run([sys.executable, "-m", "bench.concurrency_push"], input=json.dumps(spec),
+                                capture_output=True, text=True, timeout=3600, cwd=os.getcwd())
+        self.phases[phase].append(time.time())
+        sys.stderr.write(pusher.stderr[-2000:])
+        answer = json.loads(pusher.stdout)
+        self.statuses.update(answer["statuses"])
+        return answer["times_s"]
 
     def longpoll(self, village: dict, since: str) -> None:
         headers = self.auth(village["user"], village["token"])
@@ -169,8 +149,10 @@ class Load:
     def run(self) -> dict:
         spec = self.spec
         log("baseline pushes (nothing held)")
-        baseline = self.pushes()
-        sampler = gevent.spawn(self.healthz)
+        lag = LoopLag()  # this client's own loop: is it late to see what it times?
+        gauge = gevent.spawn(lag.run, gevent.sleep)
+        baseline = self.pushes("baseline_pushes")
+        self.phases["opening"] = [time.time()]
         sockets = self.half_open(spec["half_open"])
         log(f"{len(sockets)} half-open connections; opening streams and longpolls")
         streams = [gevent.spawn(self.stream, spec["officials"][n % len(spec["officials"])])
@@ -189,6 +171,8 @@ class Load:
                 break
             gevent.sleep(0.1)
         ready = time.monotonic()
+        self.phases["opening"].append(time.time())
+        self.phases["wake"] = [time.time()]
         log(f"{self.live_ready} of {live} live replications up to date; waking each village in turn")
         woken: list[float] = []
         live_woken: list[float] = []
@@ -198,7 +182,7 @@ class Load:
             before = len(self.answered[village["code"]])
             marker = f"mediation:{uuid.uuid4()}"  # the id grammar of a mediation request
             t0, t0_unix = time.monotonic(), time.time()
-            self.push_one(village, marker)
+            self.pusher.push_one(village, marker)
             deadline = t0 + 30
             while (len(self.answered[village["code"]]) < before + per_village or
                    len(self.live_seen[marker]) < live_per_village) and time.monotonic() < deadline:
@@ -207,8 +191,9 @@ class Load:
             live_woken += [t - t0_unix for t in self.live_seen[marker]]
         missed_wakes = per_village * len(villages) - len(woken)
         missed_live = live_per_village * len(villages) - len(live_woken)
+        self.phases["wake"].append(time.time())
         log("pushes under load")
-        loaded = self.pushes()
+        loaded = self.pushes("loaded_pushes")
         held_for = time.monotonic() - ready
         gevent.sleep(2)
         self.running = False
@@ -217,7 +202,7 @@ class Load:
         alerts_in_every_stream = min((len(s) for s in self.stream_alerts), default=0)
         gevent.killall(streams, block=False)
         pool.kill(block=False)
-        sampler.kill(block=False)
+        gauge.kill(block=False)
         if node is not None:
             node.stdin.close()
             node.wait(timeout=10)
@@ -229,8 +214,7 @@ class Load:
                 "missed_wakes": missed_wakes + missed_live,
                 "baseline_push_p99_s": p99(baseline), "loaded_push_p99_s": p99(loaded),
                 "push_p99_ratio": round(p99(loaded) / p99(baseline), 2),
-                "healthz_max_ms": max(self.healthz_ms, default=None),
-                "healthz_p99_ms": p99(self.healthz_ms), "healthz_samples": len(self.healthz_ms),
+                "phases": self.phases, "load_client_loop_lag": lag.figures(),
                 "statuses": dict(self.statuses), "held_for_s": round(held_for, 1),
                 "alerts_seen_by_every_stream": alerts_in_every_stream}
 

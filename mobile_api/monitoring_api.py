@@ -13,10 +13,11 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from mobile_api.alerts_api import official, scope
 from mobile_api.context import services
+from mobile_api.loop_lag import LOOP_LAG_KEY
 from models.alerts import ACK_TARGET_S, RESOLVE_TARGET_S, iso, sla_figures
 from models.common import parse_time
 from models.device_status import FIELDS as STATUS_FIELDS, holds_work
@@ -163,8 +164,10 @@ def _held_connections() -> dict:
     behind one address, each answers for itself; `pid` says which one answered)."""
     import os
     svc = services()
+    lag = current_app.extensions.get(LOOP_LAG_KEY)  # set by server/serve.py (gunicorn workers)
     return {"pid": os.getpid(), "longpolls": svc.gateway.held.figures(),
-            "watchers": svc.gateway.watch.figures(), "streams": svc.alerts.live.budget.figures()}
+            "watchers": svc.gateway.watch.figures(), "streams": svc.alerts.live.budget.figures(),
+            "loop_lag": lag.figures() if lag else None}
 
 
 def _workers() -> dict:

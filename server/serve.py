@@ -31,6 +31,7 @@ from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
 from gevent.threadpool import ThreadPool  # noqa: E402
 
 from server.config import Settings  # noqa: E402
+from mobile_api.loop_lag import LOOP_LAG_KEY, LoopLag  # noqa: E402
 
 log = logging.getLogger("fieldsync.web")
 # set in the master before workers fork (gunicorn's Config takes no settings of ours)
@@ -121,6 +122,8 @@ class WebApplication(BaseApplication):
         _limit_malloc_arenas()
         app = create_app(self.settings)
         offload_password_checks(app.extensions[EXTENSION_KEY])
+        lag = app.extensions[LOOP_LAG_KEY] = LoopLag()
+        gevent.spawn(lag.run, gevent.sleep)
         _record_start(app)
         return app
 
