@@ -15,7 +15,11 @@ revision to a stored written-once document is refused per document, in every wri
 | ... by anyone but a cadre of the village                   | `correction_forbidden`  |
 | ... not the child of the current revision (another parent, | `correction_base`       |
 |     a skipped generation, no history, another ancestry)    |                         |
+| ... naming another author than the current revision        | `author_changed`        |
 | the same slot taken by another request with other content  | `written_elsewhere`     |
+| a first revision not signed by the account writing it      | `author_not_signed_in`, |
+|     (sync/gateway/authorship.py)                           | `device_not_signed_in`, |
+|                                                            | `channel_not_device`    |
 
 A replicated revision already stored with the same content is a retry: it is answered as done
 and not sent again. `_rev`/`_revisions` themselves are checked before (models/revisions.py).
@@ -37,6 +41,7 @@ from models.revisions import extends, history
 from sync.couch.client import Conflict, CouchError, CouchServer, Database, NotFound
 from sync.couch.names import DatabaseNames
 from sync.directory.access import Principal
+from sync.gateway.authorship import author_kept, author_problem
 from sync.gateway.screening import ScreenedDoc, WriteBatch, refusal
 
 CLAIM_TTL_S = 120.0  # longer than any write request takes
@@ -79,6 +84,8 @@ class WrittenOnceGuard:
         for entry in once:
             if entry.doc_id not in stored and batch.new_edits and "_rev" in entry.doc:
                 _refuse(batch, entry, "written_once")  # an edit of a document never stored
+            elif entry.doc_id not in stored and _unsigned(batch, entry):
+                continue  # a first revision names the account writing it (sync/gateway/authorship.py)
             elif entry.doc_id not in stored:
                 parents[entry.doc_id] = "0"
         existing = [e for e in once if e.doc_id in stored]
@@ -100,6 +107,9 @@ class WrittenOnceGuard:
                 _refuse(batch, entry, "correction_forbidden", village=req.village)
             elif not self._builds_on(village_db, entry, current, batch.new_edits):
                 _refuse(batch, entry, "correction_base", current=current)
+            elif not author_kept(entry.doc, village_db.get(entry.doc_id, rev=current),
+                                 entry.verdict.doc_type or ""):
+                _refuse(batch, entry, "author_changed")  # sync/gateway/authorship.py
             else:
                 parents[entry.doc_id] = current
         self._claim(batch, parents)
@@ -215,6 +225,14 @@ def claim_id(village: str, doc_id: str, parent: str) -> str:
 def fingerprint(doc: dict) -> str:
     """What a write sends for one document, to tell a retry from another write of the slot."""
     return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _unsigned(batch: WriteBatch, entry: ScreenedDoc) -> bool:
+    """Refuse a first revision that does not name the account writing it; whether it did."""
+    problem = author_problem(entry.doc, entry.verdict.doc_type or "", batch.request.principal)
+    if problem:
+        _refuse(batch, entry, problem[0], **problem[1])
+    return problem is not None
 
 
 def _refuse(batch: WriteBatch, entry: ScreenedDoc, code: str, **params: object) -> None:

@@ -13,10 +13,12 @@ import pytest
 import requests
 
 from support.alerting import VILLAGE, mediation_request
+from support.signing import signed
 
 CADRE = ("chen.zq", "device-pass-1")        # of VILLAGE
 OTHER_CADRE = ("li.xy", "device-pass-1")    # of another village of the town
 OFFICIAL = ("huang.jh", "official-pass-1")  # of the town
+PHONES = {"chen.zq": "phone-0001", "li.xy": "phone-0002"}  # the devices the cadres sign in with
 OTHER_VILLAGE = "441226101202"
 
 
@@ -77,6 +79,7 @@ def since_now(web, user: tuple[str, str], village: str = VILLAGE) -> str:
 
 
 def push(web, doc: dict, user: tuple[str, str], village: str = VILLAGE) -> None:
+    doc = signed(doc, user[0], device_id=PHONES.get(user[0]))  # as the phone that signed in
     answer = requests.post(f"{web.url}/sync/{village}/_bulk_docs", json={"docs": [doc]},
                            headers=basic(user), timeout=60)
     assert answer.status_code == 201 and "error" not in answer.json()[0], answer.text

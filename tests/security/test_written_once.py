@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from models.examples import example
+from support.signing import signed
 from sync.couch.client import doc_path
 
 VILLAGE = "441226101201"
@@ -75,7 +76,9 @@ def send(base: str, auth: tuple, form: str, doc: dict) -> tuple[int, dict]:
 
 
 def seed(base: str, auth: tuple, doc: dict) -> str:
-    """Store a first revision the way a phone does (replicated), through the gateway."""
+    """Store a first revision the way a phone does (replicated), through the gateway, signed by
+    `auth`'s account (the document is changed to say so: later attempts build on it)."""
+    doc.update(signed(doc, auth[0]))
     rev = rev_id(doc)
     status, row = send(base, auth, "bulk_replicated", replicated(doc, 1, [rev]))
     assert status == 201 and not row.get("error"), row
