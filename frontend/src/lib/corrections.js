@@ -5,6 +5,11 @@
 // refusal says the server holds another version of it (then only an administrator can help).
 export const SERVER_HOLDS = new Set(['written_once', 'correction_base', 'correction_forbidden', 'written_elsewhere',
                                      'duplicate_in_batch']);
+// refusals about who wrote the record (sync/gateway/authorship.py): a corrected revision keeps
+// its author, device and channel, so it would be refused again; only its author, signed in on
+// the phone that recorded it, can upload it
+export const AUTHOR_REFUSALS = new Set(['author_not_signed_in', 'device_not_signed_in', 'channel_not_device',
+                                        'author_changed']);
 
 /** Whether an open feedback is about the revision this phone holds (`record`, when known). */
 export function feedbackCorrectable(item, record) {
@@ -13,7 +18,7 @@ export function feedbackCorrectable(item, record) {
 
 /** Whether a refusal (the outbox's entry) can be cured by a corrected revision of `record`. */
 export function refusalFixable(refused, record) {
-  return Boolean(refused) && !SERVER_HOLDS.has(refused.code)
+  return Boolean(refused) && !SERVER_HOLDS.has(refused.code) && !AUTHOR_REFUSALS.has(refused.code)
     && (!record || !refused.rev || refused.rev === record._rev);
 }
 
