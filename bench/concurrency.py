@@ -122,11 +122,13 @@ def healthz_figures(probe: dict, load_started: float, phases: dict) -> dict:
 
 
 def loop_lag(url: str, official: dict) -> dict | None:
-    """The web worker's own loop-lag gauge (server/serve.py LoopLag), from /api/v1/monitoring."""
-    answer = requests.get(f"{url}/api/v1/monitoring", timeout=120, auth=(official["user"],
-                                                                        official["token"]))
-    answer.raise_for_status()
-    return answer.json()["held_connections"].get("loop_lag")
+    """The web worker's own loop-lag gauge (mobile_api/loop_lag.py), from /healthz (also in
+    /api/v1/monitoring, which reads every stored alert: minutes after a full-size run)."""
+    try:
+        return requests.get(f"{url}/healthz", timeout=60).json().get("loop_lag")
+    except (requests.RequestException, ValueError) as exc:
+        log(f"loop lag not read: {exc}")
+        return None
 
 
 def lag_during(before: dict, after: dict) -> dict:

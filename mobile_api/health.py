@@ -14,6 +14,7 @@ import time
 from flask import Blueprint, current_app, jsonify
 
 from mobile_api.context import services
+from mobile_api.loop_lag import LOOP_LAG_KEY
 from sync.couch.client import CouchError
 from sync.feeds.heartbeat import freshest_age
 
@@ -90,6 +91,9 @@ def healthz():
     if probe is None:
         probe = current_app.extensions.setdefault(PROBE_KEY, HealthProbe(services()))
     report = probe.report()
+    lag = current_app.extensions.get(LOOP_LAG_KEY)  # the worker's loop lag (gunicorn workers only)
+    if lag is not None:
+        report["loop_lag"] = lag.figures()
     healthy = report["couchdb"]["ok"] and report["worker"]["ok"]
     report["status"] = "ok" if healthy else "unhealthy"
     return jsonify(report), 200 if healthy else 503

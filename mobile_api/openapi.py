@@ -105,7 +105,7 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
                                                            "enum": ["ok", "unhealthy"]},
                   couchdb=obj(("ok",), ok=BOOL), worker=obj(("ok",), ok=BOOL,
                                                             heartbeat_age_s=NNUM),
-                  checked_s_ago=NUM),
+                  checked_s_ago=NUM, loop_lag=ANY_OBJ),
     "Login": obj(("username", "role", "jurisdiction", "token", "expires_at", "sync_url"),
                  username=STR, role=STR, jurisdiction=STR, display_name=NSTR, token=STR,
                  expires_at=STR, sync_url=NSTR),
