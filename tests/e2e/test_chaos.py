@@ -26,6 +26,7 @@ from conftest import Device
 from models import hlc
 from models.examples import example
 from server.embedded_couchdb import free_port
+from support.signing import signed
 
 
 @pytest.fixture
@@ -148,6 +149,8 @@ def test_no_value_is_lost_while_parts_are_killed(provisioned, cli_env, tmp_path)
                         request = example("mediation_request")
                         request.update(_id=f"mediation:{rng.randrange(16 ** 8):08x}-0000-4000-"
                                            f"8000-{serial:012d}", village_code=village)
+                        request = signed(request, cadre.device.username,
+                                         device_id=cadre.device.device_id)
                         cadre.device.one({"op": "put", "doc": request})
                         requests_made.append(request["_id"])
             syncing = [c for group in cadres.values() for c in group if rng.random() < 0.7]
