@@ -3,16 +3,11 @@
 // requests are answered 426 and the app shows the update banner with the server's message.
 'use strict';
 const fs = require('fs');
-const {run} = require('./harness');
+const {run, loginCadre} = require('./harness');
 
 run(async (input, page, out) => {
   page.setDefaultTimeout(20000);
-  await page.goto(`${input.base}/app/`);
-  await page.waitForSelector('[data-screen="login"]');
-  await page.fill('#username', input.cadre.username);
-  await page.fill('#password', input.cadre.password);
-  await page.click('#login-button');
-  await page.waitForSelector('[data-test="household-row"]');
+  await loginCadre(page, input);
   out.banner_before = await page.locator('[data-test="update-required"]').count();
   fs.writeFileSync(input.flag, 'raise');
   for (let i = 0; i < 40 && fs.existsSync(input.flag); i += 1) await page.waitForTimeout(250);
