@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from mobile_api.context import request_lang
 from models.messages import both, message
-from sync.couch.client import BadPath, Unavailable
+from sync.couch.client import BadPath, Busy, Unavailable
 
 log = logging.getLogger("fieldsync.api")
 
@@ -66,6 +66,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Unavailable)
     def _couch_down(exc: Unavailable):
+        if isinstance(exc, Busy):  # every connection of the pool in use: busy, not down
+            log.warning("CouchDB busy: %s", exc)
+            return error_response(503, "couchdb_busy", headers={"Retry-After": "2"})
         log.error("CouchDB unavailable: %s", exc)
         return error_response(503, "couchdb_unavailable", headers={"Retry-After": "5"})
 

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify
 
 from mobile_api.context import services
 from mobile_api.loop_lag import LOOP_LAG_KEY
-from sync.couch.client import CouchError
+from sync.couch.client import CouchError, CouchServer
 from sync.feeds.heartbeat import freshest_age
 
 bp = Blueprint("health", __name__)
@@ -24,15 +24,14 @@ OVERDUE_S = 10.0
 PROBE_KEY = "fieldsync_health"
 
 
-def check(svc) -> dict:
+def check(couch: CouchServer, state_db: str, stale: float) -> dict:
     """CouchDB reachability and the age of the freshest worker heartbeat, now."""
     report: dict = {"couchdb": {"ok": False}, "worker": {"ok": False, "heartbeat_age_s": None}}
     try:
-        info = svc.couch.info()
+        info = couch.info()
         report["couchdb"] = {"ok": True, "vendor": (info.get("vendor") or {}).get("name"),
                              "version": info.get("version")}
-        age = freshest_age(svc.state_db)
-        stale = svc.settings.heartbeat_stale_s
+        age = freshest_age(couch.database(state_db))
         report["worker"] = {"ok": age is not None and age <= stale,
                             "heartbeat_age_s": None if age is None else round(age, 1),
                             "stale_after_s": stale}
@@ -46,6 +45,8 @@ class HealthProbe:
 
     def __init__(self, svc):
         self.svc = svc
+        # a connection of its own: whether CouchDB answers, not whether the shared pool is free
+        self.couch = svc.couch.with_own_pool(1)
         self._lock = threading.Lock()
         self._report: dict | None = None
         self._checked_at = 0.0   # monotonic time the latest finished check started
@@ -54,7 +55,7 @@ class HealthProbe:
     def _refresh(self) -> None:
         started = time.monotonic()
         try:
-            report = check(self.svc)
+            report = check(self.couch, self.svc.names.state, self.svc.settings.heartbeat_stale_s)
         finally:
             with self._lock:
                 self._running = False

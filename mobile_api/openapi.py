@@ -528,7 +528,7 @@ COMMON_ERRORS = {
                    "token_expired"], 429: ["account_locked"]},
     "gated": {426: ["app_version_unsupported"]},
     "body": {400: ["bad_json"], 413: ["payload_too_large"], 422: ["validation_failed"]},
-    "always": {500: ["internal_error"], 503: ["couchdb_unavailable"]},
+    "always": {500: ["internal_error"], 503: ["couchdb_unavailable", "couchdb_busy"]},
 }
 WHY = {400: "the request cannot be understood", 401: "no or bad credentials (only `/sync` "
        "adds `WWW-Authenticate: Basic`)", 403: "not allowed here", 404: "not found",

@@ -167,5 +167,8 @@ def build_services(settings: Settings) -> Services:
         raise RuntimeError("no CouchDB configured: set FIELDSYNC_COUCHDB_URL or use `fieldsync run`")
     couch = CouchServer(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password,
                         iam_api_key=settings.couchdb_iam_api_key,
-                        iam_token_url=settings.couchdb_iam_token_url)
+                        iam_token_url=settings.couchdb_iam_token_url,
+                        pool_size=settings.couchdb_connections, pool_block=True,
+                        upload_pool_size=settings.couchdb_upload_connections,
+                        pool_wait_s=settings.couchdb_wait_s)
     return Services(settings=settings, couch=couch, names=DatabaseNames(settings.db_prefix))

@@ -32,6 +32,14 @@ class Settings:
         "(exchanged for a bearer token, refreshed before it expires)", secret=True, kind=str)
     couchdb_iam_token_url: str = setting(IAM_TOKEN_URL, "COUCHDB_IAM_TOKEN_URL",
                                          "where the IAM API key is exchanged for a token")
+    couchdb_connections: int = setting(40, "COUCHDB_CONNECTIONS", "requests at CouchDB at once per "
+                                       "process, besides one held feed per watched village and "
+                                       "the process's own feeds; more wait for a free connection")
+    couchdb_upload_connections: int = setting(20, "COUCHDB_UPLOAD_CONNECTIONS", "of those, kept for "
+                                              "devices' uploads and what they set off (alerts): "
+                                              "never waiting behind devices' reads")
+    couchdb_wait_s: float = setting(10.0, "COUCHDB_WAIT_S", "longest wait for a free connection "
+                                    "(then 503 `couchdb_busy` with Retry-After)")
     db_prefix: str = setting("fieldsync_", "DB_PREFIX",
                              "prefix of every database name (`[a-z][a-z0-9_]*`)")
     data_dir: Path = setting(Path("var"), "DATA_DIR",

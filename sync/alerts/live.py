@@ -55,7 +55,7 @@ class LiveFeed:
             self.budget.give_back(account)
 
     def _follow(self) -> None:
-        since = None
+        since, feed = None, self.db.with_own_connection()
         while True:
             with self._lock:
                 if not self._subscribers:
@@ -64,7 +64,7 @@ class LiveFeed:
             try:
                 if since is None:
                     since = str(self.db.info()["update_seq"])
-                page = self.db.changes(since, include_docs=True, longpoll=True, timeout_ms=25_000)
+                page = feed.changes(since, include_docs=True, longpoll=True, timeout_ms=25_000)
             except NotFound:  # the database is gone (tests, retention): nothing to follow
                 with self._lock:
                     self._thread = None

@@ -18,6 +18,7 @@ CouchDB 3.x that pouchdb-server also serves, written to CouchDB 3.x semantics (d
 """
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import json
 import logging
@@ -26,6 +27,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
@@ -88,6 +90,11 @@ class Unavailable(CouchError):
     def timed_out(self) -> bool:
         """Whether the server was reached but did not answer within the read timeout."""
         return isinstance(self, Timeout)
+
+
+class Busy(Unavailable):
+    """Every connection of a bounded pool stayed in use for the pool's wait: the process has as
+    many requests at CouchDB as it may (error `couchdb_busy`); not retried, the caller retries."""
 
 
 class Timeout(Unavailable):
@@ -304,6 +311,18 @@ def _is_read_timeout(exc: BaseException) -> bool:
         cause, urllib3.exceptions.ReadTimeoutError)
 
 
+_LANE: contextvars.ContextVar[str] = contextvars.ContextVar("fieldsync_couch_lane", default="")
+
+
+def _waiting_pools(wait_s: float) -> dict:
+    """urllib3 pool classes whose wait for a free connection ends after `wait_s`."""
+    def waiting(base: type) -> type:
+        def _get_conn(self, timeout=None):
+            return base._get_conn(self, wait_s if timeout is None else timeout)
+        return type(f"Waiting{base.__name__}", (base,), {"_get_conn": _get_conn})
+    return {"http": waiting(urllib3.HTTPConnectionPool), "https": waiting(urllib3.HTTPSConnectionPool)}
+
+
 @dataclass
 class ChangesPage:
     """One answer of the changes feed: the results and the opaque sequence to resume from."""
@@ -327,8 +346,15 @@ class CouchServer:
     iam_token_url: str = IAM_TOKEN_URL
     # what this process saw: `accepted` (202 writes), `rate_limited` (429s), `retried` (any retry)
     counters: Counter = field(default_factory=Counter, repr=False)
-    # connections kept open for reuse; more at once are opened and closed after use
+    # connections kept open for reuse; more at once are opened and closed after use, unless
+    # `pool_block`: then no more than `pool_size` at once, a request waits up to `pool_wait_s`
+    # for a free one and gets Busy after that
     pool_size: int = 64
+    pool_block: bool = False
+    pool_wait_s: float = 10.0
+    # of `pool_size`, connections kept for requests made inside `uploading()` (a device's push
+    # and what it sets off): they never queue behind reads; 0: one pool for everything
+    upload_pool_size: int = 0
 
     def __post_init__(self) -> None:
         clean, user, password = split_credentials(self.url)
@@ -344,10 +370,34 @@ class CouchServer:
         # no proxy or netrc lookups from the environment on every request: CouchDB is reached
         # directly (FIELDSYNC_COUCHDB_URL), and the lookups cost measurable CPU per request
         self.session.trust_env = False
-        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=self.pool_size)
+        uploads = min(max(0, self.upload_pool_size), self.pool_size - 1)
+        adapter = self._pool(self.pool_size - uploads)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self._adapter = adapter
+        self._upload_adapter = self._pool(uploads) if uploads else adapter
+        self._basic = (requests.auth._basic_auth_str(self.username, self.password or "")
+                       if self.username and self.iam is None else None)
         self._counter_lock = threading.Lock()
+
+    def _pool(self, size: int) -> requests.adapters.HTTPAdapter:
+        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=size,
+                                                pool_block=self.pool_block)
+        if self.pool_block:  # requests passes no pool timeout to urllib3: its pools wait for ever
+            adapter.poolmanager.pool_classes_by_scheme = _waiting_pools(self.pool_wait_s)
+        return adapter
+
+    @staticmethod
+    @contextmanager
+    def uploading() -> Iterator[None]:
+        """Requests made inside (by this thread or greenlet) use the connections kept for
+        uploads: a cadre's push, and the alert it raises, never wait behind a crowd of devices
+        reading (with one bounded pool, loaded pushes took 3.4x their time alone)."""
+        token = _LANE.set("upload")
+        try:
+            yield
+        finally:
+            _LANE.reset(token)
 
     def with_own_pool(self, pool_size: int) -> "CouchServer":
         """The same server and credentials over a connection pool of its own: for requests
@@ -376,13 +426,38 @@ class CouchServer:
 
     def _send(self, method: str, url: str, body: Any, headers: dict, stream: bool,
               timeout: tuple[float, float]) -> requests.Response:
-        """Send exactly `url`: requests' URL preparation removes dot segments and decodes
-        percent-encoded unreserved characters, so the prepared URL is replaced by ours."""
-        prepared = self.session.prepare_request(
-            requests.Request(method, url, data=body, headers=headers))
-        prepared.url = url
-        check_path(urlsplit(prepared.url).path)  # what is checked is what is sent
-        return self.session.send(prepared, stream=stream, timeout=timeout, allow_redirects=False)
+        """Send exactly `url`, straight to the connection pool's adapter.
+
+        requests' URL preparation removes dot segments and decodes percent-encoded unreserved
+        characters, so the request is prepared here and never by requests: the URL as built,
+        the session's headers under ours, the body's length (or chunked for an iterable), the
+        credentials. Session.send is skipped too (no redirects are followed and no cookies
+        kept: CouchDB is reached with basic auth or an IAM token); together they were about a
+        tenth of the web process's time under the held-connections bench (docs/performance.md)."""
+        check_path(urlsplit(url).path)  # what is checked is what is sent
+        prepared = requests.PreparedRequest()
+        prepared.method, prepared.url, prepared.hooks = method, url, {"response": []}
+        merged = requests.structures.CaseInsensitiveDict(self.session.headers)
+        merged.update(headers)
+        if isinstance(body, str):
+            body = body.encode()
+        if isinstance(body, bytes):
+            merged["Content-Length"] = str(len(body))
+        elif body is not None:  # an iterable of bytes: sent chunked
+            merged["Transfer-Encoding"] = "chunked"
+        elif method not in ("GET", "HEAD"):
+            merged["Content-Length"] = "0"
+        prepared.headers, prepared.body = merged, body
+        if self._basic is not None:
+            merged["Authorization"] = self._basic
+        elif self.iam is not None:
+            prepared = self.iam(prepared)
+        adapter = self._upload_adapter if _LANE.get() == "upload" else self._adapter
+        response = adapter.send(prepared, stream=stream, timeout=timeout, verify=True, cert=None,
+                                proxies={})
+        if not stream:
+            response.content  # noqa: B018 - read it all: the connection goes back to the pool
+        return response
 
     def request(self, method: str, path: str, *, params: dict | None = None, json_body: Any = None,
                 data: bytes | Iterable[bytes] | None = None, headers: dict | None = None,
@@ -406,6 +481,10 @@ class CouchServer:
         while True:
             try:
                 response = self._send(method, url, body, hdrs, stream, timeout or self.timeout)
+            except urllib3.exceptions.EmptyPoolError as exc:
+                self.count("busy")
+                raise Busy(None, "couchdb_busy", f"no free connection in {self.pool_wait_s} s",
+                           method, path) from exc
             except requests.RequestException as exc:  # refused, reset, timed out, cut short
                 delay = next(delays, None)
                 if delay is None:
@@ -495,6 +574,11 @@ class Database:
     @property
     def path(self) -> str:
         return quote(self.name, safe="")
+
+    def with_own_connection(self) -> "Database":
+        """The same database over a connection of its own, for a feed held open for long: on a
+        bounded shared pool it would take a connection from every other request for minutes."""
+        return Database(self.server.with_own_pool(1), self.name)
 
     def _p(self, suffix: str = "") -> str:
         return f"{self.path}/{suffix}" if suffix else self.path

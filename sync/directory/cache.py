@@ -72,13 +72,13 @@ class AccountCache:
                     self._thread.start()
 
     def _follow(self) -> None:
-        since = None
+        since, feed = None, self.db.with_own_connection()
         while not self._stopped.is_set():
             try:
                 if since is None:
                     since = self.db.changes(since="now", limit=1).last_seq
                     self._armed.set()
-                page = self.db.changes(since=since, longpoll=True, timeout_ms=25_000)
+                page = feed.changes(since=since, longpoll=True, timeout_ms=25_000)
                 for change in page.results:
                     if change["id"].startswith(PREFIX):
                         self.evict(change["id"][len(PREFIX):])

@@ -124,11 +124,13 @@ class SyncGateway:
         if target.kind == "database":
             return self._stream(req, "GET", "")
         if target.endpoint == "_bulk_docs":
-            return self._bulk_docs(req)
+            with self.couch.uploading():  # connections kept for uploads (sync/couch/client.py)
+                return self._bulk_docs(req)
         if target.endpoint == "_changes":
             return self._changes(req)
         if target.kind == "doc" and method == "PUT":
-            return self._put_doc(req)
+            with self.couch.uploading():
+                return self._put_doc(req)
         served = self._stream(req, method, target.suffix)
         if target.kind == "attachment":
             served.headers = served_headers(served.status, served.headers, target.attachment)
@@ -198,9 +200,10 @@ class SyncGateway:
                     seen = waiter.generation()
                     query = encode_query(params)
                     # devices of a village mostly ask the same (the same since): one read for all
-                    status, headers, content, results, last_seq = self.watch.shared_read(
-                        (req.village, seen, req.method, query, req.body),
-                        lambda query=query: self._read_changes(req, query))
+                    status, headers, content, results, last_seq = self.watch.read(
+                        waiter, seen, (req.method, query, req.body),
+                        lambda query=query: self._read_changes(req, query),
+                        is_quiet=lambda answer: answer[0] == 200 and not answer[3])
                     answer = Forwarded(status, dict(headers), [content])
                     if status != 200 or results:
                         return answer

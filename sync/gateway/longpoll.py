@@ -6,6 +6,12 @@ the gevent web server), and the gateway's own writes wake the village at once (`
 A woken device answers from a normal, non-held `_changes` read from its own `since`, so upstream
 connections grow with active villages, not with devices (docs/api.md, "Live sync").
 
+Those reads are shared: devices asking the same at the same moment wait on one read, and a read
+that found nothing new is remembered until the village's next change, so the forty phones of a
+village that re-poll one by one after a wake cost one upstream read, not forty (the remembered
+answer is only handed to a request that saw the same change count: any change the gateway wrote
+or the watcher saw since makes the next request read again).
+
 The watchers' upstream longpolls go over a connection pool of their own, as large as the held
 budget (no more villages can have waiters): held for up to `poll_s` each, they would otherwise
 take the shared pool's connections from every other request, which then opens and closes a
@@ -17,6 +23,7 @@ seconds, not at the end of their wait.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -62,17 +69,39 @@ class Waiter:
 class VillageWatch:
     """The waiters of one village and the change count their watcher keeps."""
 
+    QUIET_KEPT = 256  # answers with nothing new remembered per village (one per `since` asked)
+
     def __init__(self, village: str):
         self.village = village
-        self.generation = 0
+        # never the same count twice in one process, even for a village watched anew
+        self.generation = next(_epochs) << 32
         self.cond = threading.Condition()
         self.waiters: set[Waiter] = set()
         self.upstream = False  # whether its watcher holds an upstream longpoll right now
+        self.quiet: dict[tuple, tuple[int, object]] = {}  # read -> (change count, empty answer)
 
     def bump(self) -> None:
         with self.cond:
             self.generation += 1
+            self.quiet.clear()
             self.cond.notify_all()
+
+    def remember_quiet(self, key: tuple, seen: int, answer: object) -> None:
+        """`answer` (nothing new) was read after change count `seen`: good until the next change."""
+        if seen != self.generation:
+            return
+        if len(self.quiet) >= self.QUIET_KEPT:
+            self.quiet.clear()
+        self.quiet[key] = (seen, answer)
+
+    def known_quiet(self, key: tuple, seen: int) -> object | None:
+        known = self.quiet.get(key)
+        if known is not None and known[0] == seen == self.generation:
+            return known[1]
+        return None
+
+
+_epochs = itertools.count(1)
 
 
 class _Flight:
@@ -99,6 +128,7 @@ class ChangeWatch:
         self._sweeper: threading.Thread | None = None
         self._flights: dict[tuple, _Flight] = {}
         self.shared_reads = 0
+        self.quiet_answers = 0
         self.wakes_from_writes = 0
         self.wakes_from_upstream = 0
 
@@ -123,6 +153,21 @@ class ChangeWatch:
         finally:
             with self._lock:
                 watch.waiters.discard(waiter)
+
+    def read(self, waiter: Waiter, seen: int, key: tuple, read: Callable[[], object],
+             is_quiet: Callable[[object], bool]) -> object:
+        """The answer of `read()` for a waiter that saw change count `seen`: one upstream read
+        for every waiter of the village asking the same `key` at the same moment, and none at
+        all while an answer with nothing new (`is_quiet`) read since `seen` is remembered."""
+        watch = waiter.watch
+        known = watch.known_quiet(key, seen)
+        if known is not None:
+            self.quiet_answers += 1
+            return known
+        answer = self.shared_read((watch.village, seen) + key, read)
+        if is_quiet(answer):
+            watch.remember_quiet(key, seen, answer)
+        return answer
 
     def shared_read(self, key: tuple, read: Callable[[], object]) -> object:
         """`read()` once for every waiter asking the same `key` at the same moment. The key
@@ -239,4 +284,5 @@ class ChangeWatch:
                 "upstream_longpolls": sum(1 for w in watches if w.upstream),
                 "waiting": sum(len(w.waiters) for w in watches),
                 "wakes_from_writes": self.wakes_from_writes, "shared_reads": self.shared_reads,
+                "quiet_answers": self.quiet_answers,
                 "wakes_from_upstream": self.wakes_from_upstream}

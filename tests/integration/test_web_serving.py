@@ -90,14 +90,15 @@ def test_healthz_answers_from_the_latest_check_without_waiting_on_couchdb(client
     """A probe never waits on CouchDB after the first: many probes cost one check, a check that
     hangs leaves the answer at once (the last result), and one overdue for long answers 503."""
     from mobile_api import health
-    real_info, calls, release = services.couch.info, [], threading.Event()
+    from sync.couch.client import CouchServer
+    real_info, calls, release = CouchServer.info, [], threading.Event()
 
-    def info():
+    def info(couch):  # the probe asks over a connection of its own (a CouchServer of its own)
         calls.append(1)
         if len(calls) > 1:
             release.wait(30)  # CouchDB hangs from the second check on
-        return real_info()
-    monkeypatch.setattr(services.couch, "info", info)
+        return real_info(couch)
+    monkeypatch.setattr(CouchServer, "info", info)
     monkeypatch.setattr(health, "CHECK_EVERY_S", 3600.0)
     try:
         first = [client.get("/healthz").get_json() for _ in range(20)]

@@ -20,8 +20,8 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.couch.client import (BadPath, CouchServer, RetryPolicy, Rev, Timeout, Unavailable, Unauthorized,
-                               check_path, doc_path)
+from sync.couch.client import (BadPath, Busy, CouchServer, RetryPolicy, Rev, Timeout, Unavailable,
+                               Unauthorized, check_path, doc_path)
 
 CLUSTER_SEQ = "12-g1AAAAFTeJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCScyJNX___8_K4M5kbEsFQD6ZA5l"
 LEAVES = [{"ok": {"_id": "household:1", "_rev": "2-a", "name": "陈"}},
@@ -261,6 +261,61 @@ def test_a_read_timeout_is_recognised_by_type(couch, path):
     with pytest.raises(Timeout) as raised:
         couch.request("GET", path, timeout=(2.0, 0.2), idempotent=False)
     assert isinstance(raised.value, Unavailable) and raised.value.timed_out
+
+
+def test_a_bounded_pool_holds_its_connections_and_the_rest_get_busy(fake):
+    """No more connections at once than the pool holds: a request past them waits for one
+    (pool_wait_s), then gets Busy (503 `couchdb_busy` in the API), never a connection more."""
+    couch = CouchServer(f"http://127.0.0.1:{fake.server_port}", pool_size=2, pool_block=True,
+                        pool_wait_s=0.3)
+    outcomes: list[str] = []
+
+    def slow_read() -> None:  # each holds its connection for 1 s
+        try:
+            couch.request("GET", "/slow/headers", idempotent=False)
+            outcomes.append("answered")
+        except Busy as exc:
+            assert isinstance(exc, Unavailable) and exc.error == "couchdb_busy"
+            outcomes.append("busy")
+    readers = [threading.Thread(target=slow_read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(timeout=30)
+    assert sorted(outcomes) == ["answered", "answered", "busy", "busy"]
+    assert couch.counters["busy"] == 2
+    assert sum(1 for seen in FakeCouch.seen if seen["path"].startswith("/slow")) == 2
+
+
+def test_uploads_have_connections_of_their_own_that_reads_cannot_take(fake):
+    """With every read connection held, a request made inside `uploading()` still goes out at
+    once; a read waits (and here, past its short wait, gets Busy)."""
+    couch = CouchServer(f"http://127.0.0.1:{fake.server_port}", pool_size=3, upload_pool_size=1,
+                        pool_block=True, pool_wait_s=0.3)
+    outcomes: dict[str, str] = {}
+
+    def call(name: str, upload: bool) -> None:
+        try:
+            if upload:
+                with couch.uploading():
+                    couch.request("GET", "/slow/headers", idempotent=False)
+            else:
+                couch.request("GET", "/slow/headers", idempotent=False)
+            outcomes[name] = "answered"
+        except Busy:
+            outcomes[name] = "busy"
+    readers = [threading.Thread(target=call, args=(f"read{n}", False)) for n in range(2)]
+    for reader in readers:
+        reader.start()
+    time.sleep(0.1)  # both read connections are in use now
+    late = [threading.Thread(target=call, args=("upload", True)),
+            threading.Thread(target=call, args=("read2", False))]
+    for thread in late:
+        thread.start()
+    for thread in readers + late:
+        thread.join(timeout=30)
+    assert outcomes == {"read0": "answered", "read1": "answered", "upload": "answered",
+                        "read2": "busy"}
 
 
 def test_an_unreachable_server_is_unavailable_but_not_a_timeout():
