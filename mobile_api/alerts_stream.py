@@ -2,8 +2,9 @@
 
 Events: `alert` (an alert the caller may see was raised or changed) and `inbox` (a new item in
 the caller's inbox), each with the document as JSON; a comment line every `heartbeat` seconds
-keeps proxies from closing the stream. Before every event and at least every RECHECK_S seconds
-the caller is checked again: once the account is disabled, its password reset or the token's
+keeps proxies from closing the stream. Events that come within GATHER_S of each other go out in
+one write, each document once (its latest revision). Before every write and at least every RECHECK_S
+seconds the caller is checked again: once the account is disabled, its password reset or the token's
 device revoked, a last `ended` event (`error`: the reason code) closes the stream. The number of
 open streams per process is bounded (503 `too_many_streams` beyond it).
 """
@@ -26,6 +27,10 @@ from sync.directory.access import AccessDenied
 bp = Blueprint("alerts_stream", __name__, url_prefix="/api/v1")
 HEARTBEAT_S = 15.0
 RECHECK_S = 2.0  # how often a quiet stream checks that its account and token still hold
+BATCH = 64  # events queued for a stream at once are sent in one write, up to this many
+# an event waits this long for others to share its write: with 200 pages open each event cost
+# every page a wake and a write, and under a stream of requests that was most of the process's time
+GATHER_S = 0.2
 
 
 _encoded: OrderedDict[tuple, str] = OrderedDict()  # an event each open stream sends: encoded once
@@ -43,6 +48,22 @@ def _event(name: str, doc: dict) -> str:
         while len(_encoded) > ENCODED_KEPT:
             _encoded.popitem(last=False)
     return text
+
+
+def _for(principal, docs: list[dict]) -> list[tuple[str, dict]]:
+    """The events of `docs` for this caller, in order; of several revisions of one document
+    queued together only the last (the page shows a document as it is now)."""
+    events: dict[str, tuple[str, dict]] = {}
+    for doc in docs:
+        if doc["type"] == "alert" and principal.may_see(doc.get("town_code", "")):
+            events.pop(doc["_id"], None)
+            events[doc["_id"]] = ("alert", doc)
+        elif (doc["type"] == "delivery" and doc.get("channel") == "inbox"
+              and doc.get("recipient") == principal.username
+              and doc.get("state") == "delivered"):
+            events.pop(doc["_id"], None)
+            events[doc["_id"]] = ("inbox", doc)
+    return list(events.values())
 
 
 @bp.get("/alerts/stream")
@@ -67,26 +88,30 @@ def stream():
             beat = time.monotonic()
             while True:
                 try:
-                    doc = subscriber.get(timeout=min(heartbeat, RECHECK_S))
+                    docs = [subscriber.get(timeout=min(heartbeat, RECHECK_S))]
                 except queue.Empty:
-                    doc = None
+                    docs = []
+                if docs:  # what else comes within GATHER_S goes in the same write
+                    time.sleep(GATHER_S)
+                while docs and len(docs) < BATCH:
+                    try:
+                        docs.append(subscriber.get_nowait())
+                    except queue.Empty:
+                        break
                 try:  # cheap (the account cache): a disabled account or revoked token ends here
                     authenticator.recheck(principal)
                 except AccessDenied as exc:
                     yield _event("ended", {"_id": exc.code, "error": exc.code,
                                            "messages": both(exc.code, **exc.params)})
                     return
-                if doc is None:
+                if not docs:
                     if time.monotonic() - beat >= heartbeat:
                         beat = time.monotonic()
                         yield ": heartbeat\n\n"
                     continue
-                if doc["type"] == "alert" and principal.may_see(doc.get("town_code", "")):
-                    yield _event("alert", doc)
-                elif (doc["type"] == "delivery" and doc.get("channel") == "inbox"
-                      and doc.get("recipient") == principal.username
-                      and doc.get("state") == "delivered"):
-                    yield _event("inbox", doc)
+                text = "".join(_event(*event) for event in _for(principal, docs))
+                if text:
+                    yield text
         finally:
             live.unsubscribe(subscriber)
 
