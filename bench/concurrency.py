@@ -192,6 +192,9 @@ def login(url: str, username: str, device: str) -> str:
 
 def run(options: Options) -> dict:
     figures = dict(QUICK if options.quick else FULL)
+    # the web process's shared CouchDB pool (FIELDSYNC_COUCHDB_CONNECTIONS); another size to price it
+    figures["couchdb_connections"] = int(os.environ.get("FIELDSYNC_BENCH_COUCHDB_CONNECTIONS")
+                                         or Settings.couchdb_connections)
     tmp = Path(tempfile.mkdtemp(prefix="fieldsync-bench-concurrency-"))
     embedded = EmbeddedCouchDB(tmp / "data")
     web = probe = None
@@ -203,7 +206,8 @@ def run(options: Options) -> dict:
                             couchdb_password=embedded.password, db_prefix="bench_",
                             data_dir=tmp / "var", http_port=port, secret_key=secrets.token_hex(32),
                             id_hash_key=secrets.token_hex(32),
-                            max_held_per_account=figures["held"], max_streams_per_account=figures["streams"])
+                            max_held_per_account=figures["held"], max_streams_per_account=figures["streams"],
+                            couchdb_connections=figures["couchdb_connections"])
         services = build_services(settings)
         ensure_server_databases(services.couch, services.names)
         plan = plan_provisioning(parse_json(provisioning(villages)), services.directory)
@@ -233,13 +237,13 @@ def run(options: Options) -> dict:
                              for code in villages],
                 "officials": [{"user": f"bench.o{n}", "token": login(url, f"bench.o{n}", f"web-{n}")}
                               for n in range(OFFICIALS)]}
-        upstream: list[int] = []
+        upstream: list[tuple[float, int]] = []  # (unix s, established connections to CouchDB)
         loads: list[float] = [os.getloadavg()[0]]
         stop = threading.Event()
 
         def count_upstream() -> None:
             while not stop.is_set():
-                upstream.append(upstream_connections(pid, embedded.port))
+                upstream.append((time.time(), upstream_connections(pid, embedded.port)))
                 if len(upstream) % 10 == 0:
                     loads.append(os.getloadavg()[0])
                 stop.wait(0.5)
@@ -284,8 +288,12 @@ def run(options: Options) -> dict:
                 "gunicorn + FieldsyncWorker (gevent), 1 worker") + "; embedded pouchdb-server",
             **measured,
             "held": figures["held"], "rss_mb": rss.peak_mb("web"),
-            "upstream_connections": max(upstream, default=0),
-            "upstream_connections_median": sorted(upstream)[len(upstream) // 2] if upstream else 0,
+            "upstream_connections": max((n for _, n in upstream), default=0),
+            "upstream_connections_median": sorted(n for _, n in upstream)[len(upstream) // 2]
+            if upstream else 0,
+            "upstream_connections_by_phase": {
+                phase: max((n for t, n in upstream if start <= t <= end), default=0)
+                for phase, (start, end) in measured["phases"].items()},
             "villages_with_waiters": len(villages),
             "pouchdb_live_replications": measured["live_ready"], "cpu_cores_used": cpu,
             "waiting_for_a_core": waiting,
@@ -319,6 +327,7 @@ def run(options: Options) -> dict:
             f"alerts seen by every stream: {measured['alerts_seen_by_every_stream']} of "
             f"{result['expected_alerts_per_stream']}",
             f"/healthz p99 by phase (ms): {measured['healthz_p99_ms_by_phase']}",
+            f"upstream connections, peak by phase: {result['upstream_connections_by_phase']}",
             f"web loop lag p99 <= {(measured['web_loop_lag'] or {}).get('p99_at_most_ms')} ms; "
             f"cores used {cpu}; waiting for a core (s per s) {waiting}"]
         return result
