@@ -8,6 +8,7 @@ registry, quarantine feedback, the alert path).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -201,7 +202,8 @@ class SyncGateway:
                     query = encode_query(params)
                     # devices of a village mostly ask the same (the same since): one read for all
                     status, headers, content, results, last_seq = self.watch.read(
-                        waiter, seen, (req.method, query, req.body),
+                        # the body's digest, not the body: answers are remembered per village
+                        waiter, seen, (req.method, query, hashlib.sha256(req.body or b"").digest()),
                         lambda query=query: self._read_changes(req, query),
                         is_quiet=lambda answer: answer[0] == 200 and not answer[3])
                     answer = Forwarded(status, dict(headers), [content])

@@ -81,3 +81,11 @@ def test_answers_with_news_and_other_questions_are_read_each_time():
 
 def test_a_village_watched_anew_never_reuses_a_change_count():
     assert VillageWatch("441226101300").generation != VillageWatch("441226101300").generation
+
+
+def test_the_answers_remembered_per_village_are_bounded():
+    """Anyone may ask with a `since` or options of their own: what is remembered stays bounded."""
+    changes, watch, (waiter,) = watch_and_waiters(1)
+    for n in range(VillageWatch.QUIET_KEPT * 3):
+        changes.read(waiter, waiter.generation(), ("GET", f"since={n}", b""), reader([], []), quiet)
+    assert 0 < len(watch.quiet) <= VillageWatch.QUIET_KEPT
