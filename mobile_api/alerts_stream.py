@@ -56,13 +56,15 @@ def _for(principal, docs: list[dict]) -> list[tuple[str, dict]]:
     events: dict[str, tuple[str, dict]] = {}
     for doc in docs:
         if doc["type"] == "alert" and principal.may_see(doc.get("town_code", "")):
-            events.pop(doc["_id"], None)
-            events[doc["_id"]] = ("alert", doc)
+            name = "alert"
         elif (doc["type"] == "delivery" and doc.get("channel") == "inbox"
               and doc.get("recipient") == principal.username
               and doc.get("state") == "delivered"):
-            events.pop(doc["_id"], None)
-            events[doc["_id"]] = ("inbox", doc)
+            name = "inbox"
+        else:
+            continue
+        events.pop(doc["_id"], None)  # a later revision takes the place of the earlier one
+        events[doc["_id"]] = (name, doc)
     return list(events.values())
 
 

@@ -64,11 +64,13 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("refused path: %s", exc)
         return error_response(400, "bad_path")
 
+    @app.errorhandler(Busy)
+    def _couch_busy(exc: Busy):  # every connection of the pool in use: busy, not down
+        log.warning("CouchDB busy: %s", exc)
+        return error_response(503, "couchdb_busy", headers={"Retry-After": "2"})
+
     @app.errorhandler(Unavailable)
     def _couch_down(exc: Unavailable):
-        if isinstance(exc, Busy):  # every connection of the pool in use: busy, not down
-            log.warning("CouchDB busy: %s", exc)
-            return error_response(503, "couchdb_busy", headers={"Retry-After": "2"})
         log.error("CouchDB unavailable: %s", exc)
         return error_response(503, "couchdb_unavailable", headers={"Retry-After": "5"})
 

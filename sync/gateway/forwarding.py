@@ -195,6 +195,8 @@ class SyncGateway:
         params = [(k, v) for k, v in params if k not in ("feed", "timeout", "heartbeat")]
         account = req.principal.username if req.principal else ""
         try:
+            # the body's digest, not the body: answers with nothing new are remembered per village
+            body_key = hashlib.sha256(req.body or b"").digest()
             with self.held.held(account), self.watch.waiting(req.village, req.principal) as waiter:
                 deadline = time.monotonic() + wait_s
                 while True:
@@ -202,8 +204,7 @@ class SyncGateway:
                     query = encode_query(params)
                     # devices of a village mostly ask the same (the same since): one read for all
                     status, headers, content, results, last_seq = self.watch.read(
-                        # the body's digest, not the body: answers are remembered per village
-                        waiter, seen, (req.method, query, hashlib.sha256(req.body or b"").digest()),
+                        waiter, seen, (req.method, query, body_key),
                         lambda query=query: self._read_changes(req, query),
                         is_quiet=lambda answer: answer[0] == 200 and not answer[3])
                     answer = Forwarded(status, dict(headers), [content])
