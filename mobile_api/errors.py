@@ -67,12 +67,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Busy)
     def _couch_busy(exc: Busy):  # every connection of the pool in use: busy, not down
         log.warning("CouchDB busy: %s", exc)
-        return error_response(503, "couchdb_busy", headers={"Retry-After": "2"})
+        return error_response(503, "couchdb_busy", None, {"Retry-After": "2"})
 
     @app.errorhandler(Unavailable)
     def _couch_down(exc: Unavailable):
         log.error("CouchDB unavailable: %s", exc)
-        return error_response(503, "couchdb_unavailable", headers={"Retry-After": "5"})
+        return error_response(503, "couchdb_unavailable", None, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
