@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from models.doc_ids import conflict_archive_id, review_task_id, type_of_id
 from models.household_merge import META_KEYS, MergeResult, merge_households, revision_order
@@ -58,6 +59,23 @@ def body(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k not in ("_revisions", "_conflicts")}
 
 
+def _original_first(doc: dict) -> tuple:
+    """A written-once document keeps what was written once: the lowest generation, then the
+    lowest revision id."""
+    return revision_order(doc["_rev"])
+
+
+def _resolved_first(doc: dict) -> tuple:
+    """Feedback the server wrote twice (two workers merging one household on a cluster, each
+    with its own `created_at`): a leaf that says it was resolved is kept over one that does
+    not, then the original."""
+    return (doc.get("resolved_at") is None, *revision_order(doc["_rev"]))
+
+
+# which leaf of a conflicted document is kept, by type (households are merged instead)
+KEPT_FIRST: dict[str, Callable[[dict], tuple]] = {"feedback": _resolved_first}
+
+
 def _data(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k not in META_KEYS or k == "field_stamps"}
 
@@ -92,9 +110,11 @@ class ConflictResolver:
             if len(leaves) < 2:
                 return None
             try:
-                if (type_of_id(doc_id) or leaves[0].get("type")) == "household":
+                kind = type_of_id(doc_id) or leaves[0].get("type")
+                if kind == "household":
                     return self._resolve_household(db, village, doc_id, leaves)
-                return self._resolve_written_once(db, village, doc_id, leaves)
+                return self._resolve_by_keeping(db, village, doc_id, leaves,
+                                                KEPT_FIRST.get(kind, _original_first))
             except Conflict:
                 log.info("%s of village %s changed while resolving; reading again", doc_id,
                          village)
@@ -175,11 +195,10 @@ class ConflictResolver:
                     "archived_at": now})
         return archives
 
-    # --- written-once documents ----------------------------------------------------------------
-    def _resolve_written_once(self, db: Database, village: str, doc_id: str,
-                              leaves: list[dict]) -> Resolution:
-        # the original (lowest generation, then lowest revision id) is what was written once
-        ordered = sorted((body(leaf) for leaf in leaves), key=lambda d: revision_order(d["_rev"]))
+    # --- every other document: one leaf is kept ---------------------------------------------
+    def _resolve_by_keeping(self, db: Database, village: str, doc_id: str, leaves: list[dict],
+                            kept_first: Callable[[dict], tuple]) -> Resolution:
+        ordered = sorted((body(leaf) for leaf in leaves), key=kept_first)
         original, losers = ordered[0], ordered[1:]
         authors = self._authors(doc_id, [d["_rev"] for d in ordered])
         now = utc_now()
@@ -231,19 +250,26 @@ class ConflictResolver:
 class ConflictTransition:
     """The village feed's reaction that resolves conflicted documents as their changes pass."""
     name = "conflicts"
-    TYPES = frozenset({"household", "verification_visit", "mediation_request", "case_event"})
+    # what devices write, and the feedback the server writes into a village database (two
+    # workers merging one household on a cluster can each write it)
+    TYPES = frozenset({"household", "verification_visit", "mediation_request", "case_event",
+                       "feedback"})
 
     def __init__(self, resolver: ConflictResolver):
         self.resolver = resolver
 
     def filter(self, change: dict) -> bool:
-        """Documents devices write (the only ones that can conflict) that have conflicts: the
-        feed reads documents with `conflicts=true`, so a document without `_conflicts` has
-        none (without the document at hand, every such change is looked at)."""
-        if type_of_id(change.get("id", "")) not in self.TYPES or change.get("deleted"):
+        """Conflicted documents: the feed reads documents with `conflicts=true`, so a document
+        without `_conflicts` has none. Any document but a design document is resolved (an
+        unknown type keeps its original); without the document at hand, every change of a
+        type that can conflict is looked at."""
+        doc_id = change.get("id", "")
+        if change.get("deleted") or doc_id.startswith("_design/"):
             return False
         doc = change.get("doc")
-        return not isinstance(doc, dict) or bool(doc.get("_conflicts"))
+        if isinstance(doc, dict):
+            return bool(doc.get("_conflicts"))
+        return type_of_id(doc_id) in self.TYPES
 
     def on_match(self, change: dict, village: str) -> None:
         """Resolve the document's conflicts, if it has any."""

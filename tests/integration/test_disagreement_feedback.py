@@ -6,6 +6,7 @@ from __future__ import annotations
 from support.review_data import ADMIN, HOUSEHOLD, VILLAGE, conflicting_household
 
 from sync.clock import utc_now
+from sync.reconcile.pipeline import ReconciliationDesk
 from sync.gateway.quarantine import QuarantineDesk
 
 
@@ -54,3 +55,27 @@ def test_a_later_edit_leaves_it_open_and_the_decision_resolves_it(provisioned, c
     [item] = _feedback(provisioned)
     assert item["resolved_at"] == decided.json["decided_at"]
     assert item["disagreement"]["decided"]["zh"] == "边缘易致贫户"
+
+
+def test_feedback_two_workers_both_wrote_is_resolved_keeping_the_resolved_one(provisioned):
+    """On a cluster two workers merging one household at once each write its feedback (their
+    own `created_at`): two first revisions in conflict, and the decision may reach either. The
+    reconciliation keeps a resolved one over the original and leaves no conflict."""
+    conflicting_household(provisioned)
+    provisioned.reconciliation.run()
+    [item] = _feedback(provisioned)
+    village_db = provisioned.couch.database(provisioned.names.village(VILLAGE))
+    twin = "1-" + "f" * 32  # sorts after the original: the original-first rule would drop it
+    village_db.bulk_docs([{**item, "_rev": twin, "_revisions": {"start": 1, "ids": ["f" * 32]},
+                           "created_at": "2026-01-01T00:00:00.000Z", "resolved_at": utc_now()}],
+                         new_edits=False)
+    assert village_db.get(item["_id"], conflicts=True)["_conflicts"] == [item["_rev"]]
+
+    # a worker starting now (its first pass reads every village) resolves it
+    ReconciliationDesk(provisioned.couch, provisioned.names, provisioned.settings.id_hash_key).run()
+    kept = village_db.get(item["_id"], conflicts=True)
+    assert "_conflicts" not in kept and kept["_rev"] == twin and kept["resolved_at"]
+    assert village_db.view("fieldsync", "conflicts")["rows"] == []
+    archived = provisioned.couch.database(provisioned.names.review).get(
+        f"conflict:{item['_id']}:{item['_rev']}")
+    assert archived["losing_body"]["resolved_at"] is None
