@@ -166,6 +166,7 @@ def _held_connections() -> dict:
     svc = services()
     lag = current_app.extensions.get(LOOP_LAG_KEY)  # set by server/serve.py (gunicorn workers)
     return {"pid": os.getpid(), "longpolls": svc.gateway.held.figures(),
+            "reads": svc.gateway.reads.figures(),
             "watchers": svc.gateway.watch.figures(), "streams": svc.alerts.live.budget.figures(),
             "loop_lag": lag.figures() if lag else None}
 

@@ -520,7 +520,8 @@ SYNC_ERRORS = {400: ["bad_request", "bad_json", "bad_bulk_docs", "feed_not_suppo
                403: ["village_forbidden"], 404: ["village_unknown", "sync_endpoint_unknown",
                                                  "not_found"],
                405: ["method_not_allowed"], 413: ["payload_too_large", "bulk_docs_too_many"],
-               415: ["attachment_type"], 503: ["too_many_waiting", "too_many_waiting_account"]}
+               415: ["attachment_type"], 503: ["too_many_waiting", "too_many_waiting_account",
+                                                   "too_many_reads_account"]}
 SYNC_METHODS = ("get", "head", "post", "put", "delete")
 
 COMMON_ERRORS = {

@@ -158,7 +158,9 @@ def gateway_limits(settings: Settings) -> GatewayLimits:
                          max_attachment_bytes=int(settings.max_attachment_mb * mib),
                          longpoll_cap_ms=int(settings.longpoll_cap_s * 1000),
                          max_held_longpolls=settings.max_held_longpolls,
-                         max_held_per_account=settings.max_held_per_account)
+                         max_held_per_account=settings.max_held_per_account,
+                         max_reads_per_account=settings.max_reads_per_account,
+                         reads_wait_s=settings.couchdb_wait_s)
 
 
 def build_services(settings: Settings) -> Services:

@@ -82,6 +82,10 @@ class Settings:
                                       "(503 `too_many_waiting` above)")
     max_held_per_account: int = setting(4, "MAX_HELD_PER_ACCOUNT", "of those, per account (503 "
                                         "`too_many_waiting_account` above: a runaway phone)")
+    max_reads_per_account: int = setting(6, "MAX_READS_PER_ACCOUNT", "device reads streaming "
+                                         "back at once per account, each holding a CouchDB "
+                                         "connection; more wait up to `COUCHDB_WAIT_S` for a "
+                                         "turn, then 503 `too_many_reads_account`")
     # mediation alerts (docs/alerts.md)
     webhook_url: str | None = setting(None, "WEBHOOK_URL", "mediation alert webhook", kind=str)
     webhook_secret: str | None = setting(None, "WEBHOOK_SECRET", "its HMAC-SHA256 key",

@@ -30,30 +30,46 @@ class OverBudget(Exception):
 class HeldBudget:
     """At most `total` held requests per process and `per_account` per account."""
 
-    def __init__(self, kind: str, total: int, per_account: int, retry_after: int = 10):
+    def __init__(self, kind: str, total: int | None, per_account: int, retry_after: int = 10,
+                 wait_s: float = 0.0):
+        """`total` None: a share per account only (another limit bounds the process).
+        `wait_s`: a request past its account's share waits up to this long for one of the
+        account's requests to end before it is refused (a burst queues; a hog still cannot
+        hold more than its share)."""
         self.kind, self.total, self.per_account, self.retry_after = kind, total, per_account, retry_after
+        self.wait_s = wait_s
         self._held: Counter = Counter()
         self._count = 0
+        self._waiting = 0
         self.peak = 0
         self.refused: Counter = Counter()  # code -> refusals since start
         self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)  # an account's request ended
         self._logged_at: dict[str, float] = {}
         self._unlogged: Counter = Counter()
 
     def take(self, account: str) -> None:
         """Count one more held request of `account`, or raise OverBudget."""
+        deadline = time.monotonic() + self.wait_s
         with self._lock:
-            if self._count >= self.total:
-                code = f"too_many_{self.kind}"
-                limit = self.total
-            elif self._held[account] >= self.per_account:
-                code = f"too_many_{self.kind}_account"
-                limit = self.per_account
-            else:
-                self._held[account] += 1
-                self._count += 1
-                self.peak = max(self.peak, self._count)
-                return
+            while True:
+                if self.total is not None and self._count >= self.total:
+                    code, limit = f"too_many_{self.kind}", self.total
+                    break
+                if self._held[account] < self.per_account:
+                    self._held[account] += 1
+                    self._count += 1
+                    self.peak = max(self.peak, self._count)
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    code, limit = f"too_many_{self.kind}_account", self.per_account
+                    break
+                self._waiting += 1
+                try:
+                    self._turn.wait(remaining)
+                finally:
+                    self._waiting -= 1
             self.refused[code] += 1
             self._log_refusal(code, limit, account)
         raise OverBudget(code, limit, self.retry_after)
@@ -65,6 +81,8 @@ class HeldBudget:
             self._held[account] -= 1
             if self._held[account] <= 0:
                 del self._held[account]
+            if self._waiting:  # few: only requests past their account's share wait
+                self._turn.notify_all()
 
     @contextmanager
     def held(self, account: str) -> Iterator[None]:
@@ -89,4 +107,5 @@ class HeldBudget:
         with self._lock:
             return {"held": self._count, "peak": self.peak, "budget": self.total,
                     "per_account": self.per_account, "accounts": len(self._held),
+                    "waiting_for_share": self._waiting,
                     "refused": dict(self.refused)}

@@ -59,6 +59,11 @@ class GatewayLimits:
     longpoll_cap_ms: int = 30_000
     max_held_longpolls: int = 5000
     max_held_per_account: int = 4
+    # forwarded reads streaming back at once per account (each holds an upstream connection
+    # until the device has taken the body: a phone reading slowly, or a script, cannot take
+    # every connection of the read lane)
+    max_reads_per_account: int = 6
+    reads_wait_s: float = 10.0  # a read past its account's share waits this long for a turn
     # per _bulk_docs: PouchDB sends batch_size (100) documents; a visit is ~60 JSON values
     max_bulk_docs: int = 1000
     max_bulk_values: int = 200_000
@@ -105,6 +110,10 @@ class SyncGateway:
         self.clock = clock  # the server's clock in ms, for the future-stamp rule (tests set it)
         # held longpolls: budgets per process and account, one watcher per village (longpoll.py)
         self.held = HeldBudget("waiting", limits.max_held_longpolls, limits.max_held_per_account)
+        # no budget per process for reads: the connection pool's read lane is that, with its
+        # wait (503 couchdb_busy); this is the per-account share of it, with the same wait
+        self.reads = HeldBudget("reads", None, limits.max_reads_per_account, retry_after=2,
+                                wait_s=limits.reads_wait_s)
         self.watch = watch or ChangeWatch(couch, names)
 
     # --- dispatch ---------------------------------------------------------------------------
@@ -121,6 +130,13 @@ class SyncGateway:
             req.query = encode_query(canonical_query(target, req.method, req.query))
         except PathRefused as exc:
             raise _refused(exc) from None
+        try:
+            return self._dispatch(req, target)
+        except OverBudget as exc:
+            raise GatewayError(503, exc.code, headers={"Retry-After": str(exc.retry_after)},
+                               limit=exc.limit) from None
+
+    def _dispatch(self, req: SyncRequest, target) -> Forwarded:
         method = req.method
         if target.kind == "database":
             return self._stream(req, "GET", "")
@@ -166,16 +182,33 @@ class SyncGateway:
 
     def _stream(self, req: SyncRequest, method: str, suffix: str,
                 query: str | None = None) -> Forwarded:
+        """Forward a read and stream its answer back; the upstream connection and the
+        account's read budget are held until the answer is closed (once, however it ends)."""
         headers = self._forward_headers(req)
         query = req.query if query is None else query
         path = self._path(req, suffix) + (f"?{query}" if query else "")
-        upstream = self.couch.request(method, path, data=req.body or None, headers=headers,
-                                      stream=True, raise_for_status=False,
-                                      idempotent=method in ("GET", "HEAD") or
-                                      (method == "POST" and suffix in READ_ONLY_POSTS))
+        account = req.principal.username if req.principal else ""
+        self.reads.take(account)
+        try:
+            upstream = self.couch.request(method, path, data=req.body or None, headers=headers,
+                                          stream=True, raise_for_status=False,
+                                          idempotent=method in ("GET", "HEAD") or
+                                          (method == "POST" and suffix in READ_ONLY_POSTS))
+        except BaseException:
+            self.reads.give_back(account)
+            raise
         out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+        released = []
+
+        def release() -> None:
+            if not released:
+                released.append(True)
+                try:
+                    upstream.close()
+                finally:
+                    self.reads.give_back(account)
         return Forwarded(upstream.status_code, out_headers,
-                         upstream.raw.stream(64 * 1024, decode_content=False), upstream.close)
+                         upstream.raw.stream(64 * 1024, decode_content=False), release)
 
     # --- changes: a longpoll held on the village's watcher, not on an upstream connection ------
     def _changes(self, req: SyncRequest) -> Forwarded:
@@ -194,32 +227,28 @@ class SyncGateway:
         wait_s = min(int(options.get("timeout") or cap), cap) / 1000
         params = [(k, v) for k, v in params if k not in ("feed", "timeout", "heartbeat")]
         account = req.principal.username if req.principal else ""
-        try:
-            # the body's digest, not the body: answers with nothing new are remembered per village
-            body_key = hashlib.sha256(req.body or b"").digest()
-            with self.held.held(account), self.watch.waiting(req.village, req.principal) as waiter:
-                deadline = time.monotonic() + wait_s
-                while True:
-                    seen = waiter.generation()
-                    query = encode_query(params)
-                    # devices of a village mostly ask the same (the same since): one read for all
-                    status, headers, content, results, last_seq = self.watch.read(
-                        waiter, seen, (req.method, query, body_key),
-                        lambda query=query: self._read_changes(req, query),
-                        is_quiet=lambda answer: answer[0] == 200 and not answer[3])
-                    answer = Forwarded(status, dict(headers), [content])
-                    if status != 200 or results:
-                        return answer
-                    params = [(k, v) for k, v in params if k != "since"] + [("since", last_seq)]
-                    outcome = waiter.wait(seen, deadline - time.monotonic())
-                    if outcome == "ended":
-                        ended = waiter.ended
-                        raise GatewayError(ended.status, ended.code, **ended.params)
-                    if outcome == "timeout":
-                        return answer  # no change for this device: empty, at its last_seq
-        except OverBudget as exc:
-            raise GatewayError(503, exc.code, headers={"Retry-After": str(exc.retry_after)},
-                               limit=exc.limit) from None
+        # the body's digest, not the body: answers with nothing new are remembered per village
+        body_key = hashlib.sha256(req.body or b"").digest()
+        with self.held.held(account), self.watch.waiting(req.village, req.principal) as waiter:
+            deadline = time.monotonic() + wait_s
+            while True:
+                seen = waiter.generation()
+                query = encode_query(params)
+                # devices of a village mostly ask the same (the same since): one read for all
+                status, headers, content, results, last_seq = self.watch.read(
+                    waiter, seen, (req.method, query, body_key),
+                    lambda query=query: self._read_changes(req, query),
+                    is_quiet=lambda answer: answer[0] == 200 and not answer[3])
+                answer = Forwarded(status, dict(headers), [content])
+                if status != 200 or results:
+                    return answer
+                params = [(k, v) for k, v in params if k != "since"] + [("since", last_seq)]
+                outcome = waiter.wait(seen, deadline - time.monotonic())
+                if outcome == "ended":
+                    ended = waiter.ended
+                    raise GatewayError(ended.status, ended.code, **ended.params)
+                if outcome == "timeout":
+                    return answer  # no change for this device: empty, at its last_seq
 
     def _read_changes(self, req: SyncRequest, query: str) -> tuple:
         """A normal (not held) `_changes` read, buffered: status, headers, body, its results and
@@ -373,7 +402,9 @@ def bulk_chunks(entries: list, new_edits: bool, limit: int = 4 * 1024 * 1024) ->
 
 
 def iter_body(forwarded: Forwarded) -> Iterator[bytes]:
-    """The body of a Forwarded answer, closing the upstream response when done."""
+    """The body of a Forwarded answer, closing the upstream response when done. A body that is
+    never iterated (a HEAD, a device gone before the first byte) runs no `finally`: the web
+    layer also calls `on_close` when it closes the response (sync_routes.py)."""
     try:
         yield from forwarded.body
     finally:
