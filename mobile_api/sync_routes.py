@@ -85,7 +85,7 @@ def forward(village: str, rest: str = ""):
         raise ApiError(exc.status, exc.code, None, exc.headers, **exc.params) from None
     response = Response(iter_body(forwarded), status=forwarded.status,
                         headers=forwarded.headers, direct_passthrough=True)
-    response.call_on_close(forwarded.on_close)  # also when the body is never iterated (HEAD)
+    response.call_on_close(forwarded.close)  # also when the body is never iterated (HEAD)
     response.headers["X-Request-Id"] = sync_request.request_id
     return response
 

@@ -83,6 +83,11 @@ class SyncRequest:
     request_id: str = ""
     device: dict = field(default_factory=dict)  # id, platform, app_version from headers
 
+    @property
+    def account(self) -> str:
+        """Whose budgets the request counts against."""
+        return self.principal.username if self.principal else ""
+
 
 @dataclass
 class Forwarded:
@@ -91,6 +96,13 @@ class Forwarded:
     headers: dict[str, str]
     body: Iterable[bytes]
     on_close: Callable[[], None] = lambda: None
+    closed: bool = False
+
+    def close(self) -> None:
+        """Run `on_close` once, however many ways the answer ends (body done, response closed)."""
+        if not self.closed:
+            self.closed = True
+            self.on_close()
 
 
 def _json_answer(status: int, payload: object) -> Forwarded:
@@ -187,7 +199,7 @@ class SyncGateway:
         headers = self._forward_headers(req)
         query = req.query if query is None else query
         path = self._path(req, suffix) + (f"?{query}" if query else "")
-        account = req.principal.username if req.principal else ""
+        account = req.account
         self.reads.take(account)
         try:
             upstream = self.couch.request(method, path, data=req.body or None, headers=headers,
@@ -198,15 +210,12 @@ class SyncGateway:
             self.reads.give_back(account)
             raise
         out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
-        released = []
 
         def release() -> None:
-            if not released:
-                released.append(True)
-                try:
-                    upstream.close()
-                finally:
-                    self.reads.give_back(account)
+            try:
+                upstream.close()
+            finally:
+                self.reads.give_back(account)
         return Forwarded(upstream.status_code, out_headers,
                          upstream.raw.stream(64 * 1024, decode_content=False), release)
 
@@ -226,7 +235,7 @@ class SyncGateway:
         cap = self.limits.longpoll_cap_ms
         wait_s = min(int(options.get("timeout") or cap), cap) / 1000
         params = [(k, v) for k, v in params if k not in ("feed", "timeout", "heartbeat")]
-        account = req.principal.username if req.principal else ""
+        account = req.account
         # the body's digest, not the body: answers with nothing new are remembered per village
         body_key = hashlib.sha256(req.body or b"").digest()
         with self.held.held(account), self.watch.waiting(req.village, req.principal) as waiter:
@@ -404,8 +413,8 @@ def bulk_chunks(entries: list, new_edits: bool, limit: int = 4 * 1024 * 1024) ->
 def iter_body(forwarded: Forwarded) -> Iterator[bytes]:
     """The body of a Forwarded answer, closing the upstream response when done. A body that is
     never iterated (a HEAD, a device gone before the first byte) runs no `finally`: the web
-    layer also calls `on_close` when it closes the response (sync_routes.py)."""
+    layer also calls `close` when it closes the response (sync_routes.py)."""
     try:
         yield from forwarded.body
     finally:
-        forwarded.on_close()
+        forwarded.close()

@@ -199,16 +199,16 @@ class ConflictResolver:
     def _resolve_by_keeping(self, db: Database, village: str, doc_id: str, leaves: list[dict],
                             kept_first: Callable[[dict], tuple]) -> Resolution:
         ordered = sorted((body(leaf) for leaf in leaves), key=kept_first)
-        original, losers = ordered[0], ordered[1:]
+        kept, losers = ordered[0], ordered[1:]
         authors = self._authors(doc_id, [d["_rev"] for d in ordered])
         now = utc_now()
-        archives = [self._revision_archive(village, doc_id, loser, original, authors, now)
+        archives = [self._revision_archive(village, doc_id, loser, kept, authors, now)
                     for loser in losers]
         self._write_new(self.review_db, archives)
         self._delete(db, doc_id, [loser["_rev"] for loser in losers])
-        log.info("kept the original revision of %s (village %s), archived %d", doc_id, village,
-                 len(losers))
-        return Resolution(doc_id, original["_rev"], [d["_rev"] for d in losers],
+        log.info("kept revision %s of %s (village %s), archived %d", kept["_rev"], doc_id,
+                 village, len(losers))
+        return Resolution(doc_id, kept["_rev"], [d["_rev"] for d in losers],
                           [a["_id"] for a in archives])
 
     # --- shared ----------------------------------------------------------------------------------

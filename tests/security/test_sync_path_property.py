@@ -83,7 +83,7 @@ def test_the_gateway_core_never_reaches_outside_the_village_database(provisioned
     try:
         answer = provisioned.gateway.handle(request)
         b"".join(answer.body)
-        answer.on_close()
+        answer.close()
     except GatewayError:
         pass
     except CouchError as exc:  # an answer of the server itself is fine; a refusal by the client
