@@ -48,7 +48,7 @@ class WriteBatch:
     def record_upstream(self, results: list[dict]) -> None:
         """Note which forwarded documents CouchDB stored, under the revision it stores: with
         new_edits=false the one sent (CouchDB lists errors only; `_rev` was checked to agree with
-        the `_revisions` CouchDB stores), otherwise the one CouchDB answered, row by row."""
+        the `_revisions` CouchDB stores), otherwise the one CouchDB answered in the document's row."""
         if not self.new_edits:
             failed = {r.get("id") for r in results if r.get("error")}
             for entry in self.accepted:
@@ -56,8 +56,15 @@ class WriteBatch:
                     entry.rev = entry.doc["_rev"]
                     self.written.append(entry)
             return
-        for entry, row in zip(self.accepted, results):  # one row per document, in order
-            if row.get("id") == entry.doc_id and row.get("rev") and not row.get("error"):
+        # matched by id, never by position: CouchDB answers in request order, pouchdb-server
+        # reorders rows under concurrent writes; one id sent twice takes its rows in turn
+        rows: dict[str, list[dict]] = {}
+        for row in results:
+            if isinstance(row, dict) and isinstance(row.get("id"), str):
+                rows.setdefault(row["id"], []).append(row)
+        for entry in self.accepted:
+            row = rows[entry.doc_id].pop(0) if rows.get(entry.doc_id) else {}
+            if row.get("rev") and not row.get("error"):
                 entry.rev = row["rev"]
                 self.written.append(entry)
 

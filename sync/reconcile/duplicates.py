@@ -94,12 +94,15 @@ class DuplicateIndex:
                 if index_id not in created}
 
     def _write(self, docs: list[dict]) -> set[str]:
-        """Write index documents; returns the ids that met a 409 (anything else raises)."""
+        """Write index documents; returns the ids not written: a 409, or no row that says it
+        was (rows are matched by id: pouchdb-server reorders them under concurrent writes).
+        Any other error raises."""
         results = self.central_db.bulk_docs(docs) if docs else []
         failed = [r for r in results if r.get("error") and r["error"] != "conflict"]
         if failed:
             raise RuntimeError(f"duplicate indexes not written: {failed}")
-        return {r["id"] for r in results if r.get("error") == "conflict"}
+        written = {r.get("id") for r in results if r.get("rev") and not r.get("error")}
+        return {doc["_id"] for doc in docs} - written
 
     def _ensure_task(self, index_id: str, households: dict) -> None:
         kind = INDEXES[index_id.split(":", 1)[0]][1]

@@ -6,7 +6,7 @@ import threading
 import time
 
 from sync.couch.client import CouchServer
-from support.cluster_proxy import ClusterProxy
+from support.cluster_proxy import ClusterProxy, _rows_by_doc
 
 
 def _through(couch_admin, **options) -> tuple[ClusterProxy, CouchServer]:
@@ -71,3 +71,16 @@ def test_changes_lag_behind_a_write_and_sequences_are_opaque(couch_admin, names)
     finally:
         couch.session.close()
         proxy.stop()
+
+
+def test_bulk_rows_are_paired_with_their_documents_by_id():
+    """pouchdb-server reorders `_bulk_docs` rows when batches race (docs/couchdb-notes.md):
+    the proxy decided which write lost a race by position, stored a conflict for the wrong
+    document and answered the loser's row away (CI, test_central_view, session 6)."""
+    docs = [{"_id": "a"}, {"_id": "b"}, {"_id": "c"}, {"_id": "b"}, "junk"]
+    rows = [{"id": "c", "ok": True}, {"id": "b", "error": "conflict"}, {"id": "a", "ok": True},
+            {"id": "b", "ok": True}, {"error": "bad_request"}]
+    aligned, unmatched = _rows_by_doc(docs, rows)
+    assert aligned == [{"id": "a", "ok": True}, {"id": "b", "error": "conflict"},
+                       {"id": "c", "ok": True}, {"id": "b", "ok": True}, None]
+    assert unmatched == [{"error": "bad_request"}]

@@ -355,22 +355,28 @@ class ClusterProxy:
                     self._arrivals[key] = seen + [mine[-1]]
                 else:
                     mine.append(None)
+        answer: object = None
         try:
             response = self._upstream(method, path, body, headers)
             raw = response.read()
+            status = response.status
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                pass
+            # rows matched to documents by id: pouchdb-server reorders them under concurrent
+            # writes (CouchDB answers in request order, which is what this proxy answers)
+            rows, unmatched = _rows_by_doc(docs, answer) if bulk and isinstance(answer, list) \
+                else ([answer], [])
+            for arrival, row in zip(mine, rows):  # before `done`: a racing loser reads `ok`
+                if arrival is not None:
+                    arrival.ok = isinstance(row, dict) and bool(row.get("ok")) and status < 300
         finally:
             for arrival in mine:
                 if arrival is not None:
                     arrival.done.set()
-        status = response.status
-        try:
-            answer = json.loads(raw)
-        except ValueError:
+        if answer is None:
             return _answer(handler, status, raw, raw=True)
-        rows = answer if bulk and isinstance(answer, list) else [answer]
-        for arrival, row in zip(mine, rows):
-            if arrival is not None:
-                arrival.ok = isinstance(row, dict) and bool(row.get("ok")) and status < 300
         losers = [(index, doc) for index, (doc, row, arrival) in enumerate(zip(docs, rows, mine))
                   if arrival is not None and _is_conflict(row, status, bulk)
                   and self._raced(db, doc, arrival)]
@@ -379,7 +385,10 @@ class ClusterProxy:
             for (index, doc), rev in zip(losers, accepted):
                 rows[index] = {"ok": True, "id": doc["_id"], "rev": rev}
             status = 202
-            answer = rows if bulk else rows[0]
+        if bulk and isinstance(answer, list):
+            answer = [row for row in rows if row is not None] + unmatched
+        elif losers:
+            answer = rows[0]
         for doc, row in zip(docs, rows):
             if isinstance(row, dict) and row.get("ok") and row.get("rev"):
                 self._note_written(db, doc.get("_id") or row.get("id"), row["rev"])
@@ -400,9 +409,9 @@ class ClusterProxy:
         try:
             response = self._upstream("PUT", path, body, headers)
             raw = response.read()
+            status, mine.ok = response.status, response.status < 300  # before `done`
         finally:
             mine.done.set()
-        status, mine.ok = response.status, response.status < 300
         if status == 409 and self._raced(db, {"_id": doc_id, "_rev": parent}, mine):
             doc_path = f"/{quote(db, safe='')}/{quote(doc_id, safe='')}"
             got = self._upstream("GET", f"{doc_path}?rev={quote(parent)}&attachments=true", None,
@@ -487,6 +496,23 @@ class ClusterProxy:
                 cutoff = now - self.changes_lag_s
                 for key in [k for k, at in written.items() if at < cutoff]:
                     del written[key]
+
+
+def _rows_by_doc(docs: list, rows: list) -> tuple[list, list]:
+    """Each document's row of a `_bulk_docs` answer, by id (one id sent twice takes its rows
+    in turn; None where a document has none), and the rows no document took."""
+    by_id: dict[str, list] = {}
+    unmatched = []
+    for row in rows:
+        if isinstance(row, dict) and isinstance(row.get("id"), str):
+            by_id.setdefault(row["id"], []).append(row)
+        else:
+            unmatched.append(row)
+    aligned = []
+    for doc in docs:
+        doc_id = doc.get("_id") if isinstance(doc, dict) else None
+        aligned.append(by_id[doc_id].pop(0) if by_id.get(doc_id) else None)
+    return aligned, unmatched + [row for left in by_id.values() for row in left]
 
 
 def _doc_body(doc: dict) -> dict:
