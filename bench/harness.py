@@ -158,11 +158,13 @@ class RssSampler:
 
 def write_result(name: str, result: dict, options: Options) -> Path:
     """Write a benchmark's result as pretty JSON under bench/results/: `<name>.json` for a run
-    of record, `<name>.quick.json` or `<name>.profile.json` for a smoke or profiling run."""
+    of record, `<name>.quick.json` or `<name>.profile.json` for a smoke or profiling run,
+    `<name>.load-nice-<N>.json` for one with its load client niced."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     suffix = ("".join(f".without-{part}" for part in options.without)
               + (".profile" if options.profile else "") + (".quick" if options.quick else "")
-              + (".custom" if options.docs or options.rounds else ""))
+              + (".custom" if options.docs or options.rounds else "")
+              + (f".load-nice-{result['load_client_nice']}" if result.get("load_client_nice") else ""))
     path = RESULTS_DIR / f"{name}{suffix}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
