@@ -119,11 +119,19 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
     """Split a write into forwarded documents and per-document refusals; `now_ms` is the server's
     clock (household stamps more than a day ahead of it are quarantined)."""
     batch = WriteBatch(request=req, new_edits=new_edits)
+    seen: set[str] = set()
     for doc in docs:
         if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
             batch.rejections.append(refusal(doc if isinstance(doc, dict) else {},
                                             "malformed_document"))
             continue
+        # new edits of one id in one request: CouchDB stores one at most, and which one a row
+        # stands for is ambiguous on pouchdb-server (it reorders rows); the first is sent on.
+        # (Replicated revisions, new_edits=false, may be two leaves of one id.)
+        if new_edits and doc["_id"] in seen:
+            batch.rejections.append(refusal(doc, "duplicate_in_batch", 403, doc_id=doc["_id"]))
+            continue
+        seen.add(doc["_id"])
         reserved = sorted(k for k in doc if k.startswith("_") and k not in SPECIAL_MEMBERS)
         if reserved:
             batch.rejections.append(refusal(doc, "reserved_field", 403, field=reserved[0]))

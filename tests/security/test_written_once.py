@@ -298,3 +298,23 @@ def test_households_stay_editable_by_every_device_of_the_village(village, live_s
     status, row = send(live_server, COLLEAGUE, "bulk_replicated", later)
     assert not row.get("error"), row
     assert stored_state(village, household["_id"])[0]["_rev"] == later["_rev"]
+
+
+def test_one_household_twice_in_a_new_edits_batch_sends_the_first_on(village, live_server):
+    """CouchDB stores at most one of two new edits of one id; which one a `_bulk_docs` row
+    stands for is ambiguous on pouchdb-server, which reorders rows when writes race
+    (docs/couchdb-notes.md): the second is refused, and the audit says what was stored."""
+    household = example("household")
+    household.update(_id=f"household:{uuid.uuid4()}", village_code=VILLAGE)
+    first, second = {**household, "notes": "第一份"}, {**household, "notes": "第二份"}
+    answer = requests.post(f"{live_server}/sync/{VILLAGE}/_bulk_docs", auth=OWN, timeout=30,
+                           json={"docs": [first, second]})
+    assert answer.status_code == 201
+    rows = answer.json()
+    refused = [r for r in rows if r.get("error")]
+    assert [(r["id"], r["fieldsync"]["code"]) for r in refused] == [
+        (household["_id"], "duplicate_in_batch")]
+    assert "出现了不止一次" in refused[0]["fieldsync"]["messages"]["zh"]
+    stored, leaves = stored_state(village, household["_id"])
+    assert stored["notes"] == "第一份" and len(leaves) == 1
+    assert audit_revs(village, household["_id"]) == leaves
