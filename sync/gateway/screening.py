@@ -126,12 +126,11 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
                                             "malformed_document"))
             continue
         # new edits of one id in one request: CouchDB stores one at most, and which one a row
-        # stands for is ambiguous on pouchdb-server (it reorders rows); the first is sent on.
+        # stands for is ambiguous on pouchdb-server (it reorders rows); the first sent on wins.
         # (Replicated revisions, new_edits=false, may be two leaves of one id.)
         if new_edits and doc["_id"] in seen:
             batch.rejections.append(refusal(doc, "duplicate_in_batch", 403, doc_id=doc["_id"]))
             continue
-        seen.add(doc["_id"])
         reserved = sorted(k for k in doc if k.startswith("_") and k not in SPECIAL_MEMBERS)
         if reserved:
             batch.rejections.append(refusal(doc, "reserved_field", 403, field=reserved[0]))
@@ -159,4 +158,5 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
                                             list(verdict.problems)))
             continue
         batch.accepted.append(ScreenedDoc(doc, verdict))
+        seen.add(doc["_id"])  # the first of an id that is sent on (one refused takes no slot)
     return batch

@@ -318,3 +318,10 @@ def test_one_household_twice_in_a_new_edits_batch_sends_the_first_on(village, li
     stored, leaves = stored_state(village, household["_id"])
     assert stored["notes"] == "第一份" and len(leaves) == 1
     assert audit_revs(village, household["_id"]) == leaves
+    # a refused first copy takes no slot: the valid one after it is stored
+    other = example("household")
+    other.update(_id=f"household:{uuid.uuid4()}", village_code=VILLAGE)
+    rows = requests.post(f"{live_server}/sync/{VILLAGE}/_bulk_docs", auth=OWN, timeout=30,
+                         json={"docs": [{**other, "_evil": 1}, other]}).json()
+    assert [r.get("fieldsync", {}).get("code") for r in rows if r.get("error")] == ["reserved_field"]
+    assert stored_state(village, other["_id"])[0]["notes"] == other["notes"]
