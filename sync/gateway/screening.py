@@ -119,16 +119,17 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
     """Split a write into forwarded documents and per-document refusals; `now_ms` is the server's
     clock (household stamps more than a day ahead of it are quarantined)."""
     batch = WriteBatch(request=req, new_edits=new_edits)
-    seen: set[str] = set()
+    seen: set = set()
     for doc in docs:
         if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
             batch.rejections.append(refusal(doc if isinstance(doc, dict) else {},
                                             "malformed_document"))
             continue
         # new edits of one id in one request: CouchDB stores one at most, and which one a row
-        # stands for is ambiguous on pouchdb-server (it reorders rows); the first sent on wins.
-        # (Replicated revisions, new_edits=false, may be two leaves of one id.)
-        if new_edits and doc["_id"] in seen:
+        # stands for is ambiguous on pouchdb-server (it reorders rows); one revision sent twice
+        # (new_edits=false) is stored once, with either body. The first sent on wins; two
+        # replicated revisions of one id are two leaves, both sent on.
+        if _slot(doc, new_edits) in seen:
             batch.rejections.append(refusal(doc, "duplicate_in_batch", 403, doc_id=doc["_id"]))
             continue
         reserved = sorted(k for k in doc if k.startswith("_") and k not in SPECIAL_MEMBERS)
@@ -158,5 +159,10 @@ def screen_documents(docs: list, req: "SyncRequest", max_attachment_bytes: int,
                                             list(verdict.problems)))
             continue
         batch.accepted.append(ScreenedDoc(doc, verdict))
-        seen.add(doc["_id"])  # the first of an id that is sent on (one refused takes no slot)
+        seen.add(_slot(doc, new_edits))  # the first copy sent on (one refused takes no slot)
     return batch
+
+
+def _slot(doc: dict, new_edits: bool) -> str | tuple:
+    """What one request may write once: an id (new edits), an id's revision (replicated)."""
+    return doc["_id"] if new_edits else (doc["_id"], doc.get("_rev"))

@@ -325,3 +325,19 @@ def test_one_household_twice_in_a_new_edits_batch_sends_the_first_on(village, li
                          json={"docs": [{**other, "_evil": 1}, other]}).json()
     assert [r.get("fieldsync", {}).get("code") for r in rows if r.get("error")] == ["reserved_field"]
     assert stored_state(village, other["_id"])[0]["notes"] == other["notes"]
+
+
+def test_one_replicated_revision_twice_is_stored_and_audited_once(village, live_server):
+    """The same id and `_rev` twice with other bodies (new_edits=false): one of them is stored
+    and, before, both were audited with their own verdicts (attack pass, session 7)."""
+    household = example("household")
+    household.update(_id=f"household:{uuid.uuid4()}", village_code=VILLAGE)
+    first = replicated({**household, "notes": "第一份"}, 1, [rev_id()])
+    second = {**first, "notes": "第二份"}
+    rows = requests.post(f"{live_server}/sync/{VILLAGE}/_bulk_docs", auth=OWN, timeout=30,
+                         json={"docs": [first, second], "new_edits": False}).json()
+    assert [(r["id"], r["fieldsync"]["code"]) for r in rows] == [
+        (household["_id"], "duplicate_in_batch")]
+    stored, leaves = stored_state(village, household["_id"])
+    assert stored["notes"] == "第一份" and leaves == [first["_rev"]]
+    assert audit_revs(village, household["_id"]) == leaves
